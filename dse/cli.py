@@ -1,0 +1,48 @@
+"""The one command-line entry point, `dse`, with subcommands.
+
+Each subcommand lives beside the code it drives, in a module exposing `register(subparsers)`; the parser calls the
+function stored as `func`. Exit codes: 0 success, 2 bad input (one line on stderr), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from dse.errors import InputError
+
+#: Modules that contribute subcommands.
+COMMAND_MODULES = [
+    "dse.workload.cli",
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on usage errors already; keep its message to one line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dse", description="Design-space exploration for edge AI hardware.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"dse: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""`dse workload list|show`: inspect the built-in models and their training graphs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pandas as pd
+
+from dse.workload.graph import Workload
+from dse.workload.layer import Pass
+from dse.workload.training import training
+from dse.workload.zoo import MODELS, build, describe
+
+SHOW_COLUMNS = ["name", "op", "pass", "N", "K", "C", "Y", "X", "R", "S", "stride", "macs", "flops", "params"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("workload", help="list and inspect built-in workloads")
+    actions = parser.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="list the model zoo")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(func=_list)
+    show = actions.add_parser("show", help="per-layer table and totals of one model")
+    show.add_argument("name")
+    show.add_argument("--training", action="store_true", help="expand into forward/backward/update passes")
+    show.add_argument("--optimizer", default="sgd", help="optimizer of the update pass (sgd, momentum, adam)")
+    show.add_argument("--batch", type=int, help="batch size (default: the model's own)")
+    show.add_argument("--seq-len", type=int, dest="seq_len", help="sequence length for sequence models")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(func=_show)
+
+
+def _list(args: argparse.Namespace) -> int:
+    rows = [{"name": name, "description": describe(name)} for name in MODELS]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(pd.DataFrame(rows).to_string(index=False))
+    return 0
+
+
+def summary(workload: Workload) -> dict:
+    """Totals for JSON: `layers` counts forward conv/fc/matmul/LSTM layers, as H2H counts them."""
+    totals = workload.totals()
+    rows = workload.layers()
+    passes = {}
+    for pass_ in Pass:
+        chosen = [l for l in rows if l.pass_ is pass_]
+        if chosen:
+            passes[pass_.value] = {"ops": len(chosen), "macs": sum(l.macs for l in chosen),
+                                   "flops": sum(l.flops for l in chosen)}
+    return {
+        "name": workload.model_name,
+        "layers": len(workload.compute_layers()),
+        "nodes": workload.number_of_nodes(),
+        "macs": totals["macs"],
+        "flops": totals["flops"],
+        "params": totals["params"],
+        "training": "training" in workload.graph,
+        "passes": passes,
+    }
+
+
+def _show(args: argparse.Namespace) -> int:
+    workload = build(args.name, batch=args.batch, seq_len=args.seq_len)
+    if args.training:
+        workload = training(workload, optimizer=args.optimizer)
+    info = summary(workload)
+    if args.json:
+        info["per_layer"] = workload.table().to_dict(orient="records")
+        print(json.dumps(info, indent=2))
+        return 0
+    with pd.option_context("display.max_rows", None, "display.width", 200):
+        print(workload.table()[SHOW_COLUMNS].to_string(index=False))
+    print()
+    print(f"model {info['name']}: {info['layers']} compute layers, {info['nodes']} ops, "
+          f"{info['macs'] / 1e9:.3f} GMAC, {info['flops'] / 1e9:.3f} GFLOP, {info['params'] / 1e6:.3f} M params")
+    for pass_, t in info["passes"].items():
+        print(f"  {pass_:16s} {t['ops']:5d} ops  {t['macs'] / 1e9:10.3f} GMAC  {t['flops'] / 1e9:10.3f} GFLOP")
+    return 0

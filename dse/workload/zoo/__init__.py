@@ -1,0 +1,45 @@
+"""The built-in model zoo: one builder per model, looked up by name."""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Callable
+
+from dse.errors import InputError
+from dse.workload.graph import Workload
+from dse.workload.zoo import cnn
+
+#: name -> builder. Builders take `batch` and, for sequence models, `seq_len` and other keyword options.
+MODELS: dict[str, Callable[..., Workload]] = {
+    "alexnet": cnn.alexnet,
+    "vgg16": cnn.vgg16,
+    "vgg16_bn": cnn.vgg16_bn,
+    "resnet18": cnn.resnet18,
+    "resnet50": cnn.resnet50,
+    "mobilenet_v2": cnn.mobilenet_v2,
+    "ef_train_1x": cnn.ef_train_1x,
+    "lenet10": cnn.lenet10,
+}
+
+
+def build(name: str, **options: object) -> Workload:
+    """Build model `name`; options the builder does not take (e.g. seq_len for a CNN) are rejected by name."""
+    builder = MODELS.get(name)
+    if builder is None:
+        close = difflib.get_close_matches(name, MODELS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InputError(f"unknown model {name!r}{hint} (see `dse workload list`)")
+    accepted = inspect.signature(builder).parameters
+    given = {k: v for k, v in options.items() if v is not None}
+    for key, value in given.items():
+        if key not in accepted:
+            raise InputError(f"model {name!r} does not take option {key} (got {value!r}); it takes: {', '.join(accepted)}")
+        if isinstance(value, int) and value <= 0:
+            raise InputError(f"model {name!r}: option {key} must be positive, got {value}")
+    return builder(**given)
+
+
+def describe(name: str) -> str:
+    """First line of the builder's docstring: what the model is and where its shapes come from."""
+    return (inspect.getdoc(MODELS[name]) or "").splitlines()[0]
