@@ -1,21 +1,25 @@
 """The one command-line entry point, `dse`, with subcommands.
 
-Each subcommand lives beside the code it drives, in a module exposing `register(subparsers)`; the parser calls the
-function stored as `func`. Exit codes: 0 success, 2 bad input (one line on stderr), 1 anything else.
+Each subcommand lives beside the code it drives, in a module named `cli` inside a dse subpackage (dse/workload/cli.py,
+dse/cost/cli.py, ...) exposing `register(subparsers)`; they are found by walking the package, so adding a command
+touches no shared file. The parser calls the function stored as `func`. Exit codes: 0 success, 2 bad input (one line on stderr), 1 anything else.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 
+import dse
 from dse.errors import InputError
 
-#: Modules that contribute subcommands.
-COMMAND_MODULES = [
-    "dse.workload.cli",
-]
+
+def command_modules() -> list[str]:
+    """Every `dse.<subpackage>[.<subpackage>...].cli` module, sorted so `dse --help` is stable."""
+    return sorted(info.name for info in pkgutil.walk_packages(dse.__path__, "dse.")
+                  if info.name.rsplit(".", 1)[-1] == "cli" and info.name != "dse.cli")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dse", description="Design-space exploration for edge AI hardware.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in COMMAND_MODULES:
+    for module in command_modules():
         importlib.import_module(module).register(sub)
     return parser
 

@@ -1,26 +1,34 @@
-"""The built-in model zoo: one builder per model, looked up by name."""
+"""The built-in model zoo: one builder per model, looked up by name.
+
+Each module in this package declares `MODELS = {name: builder}`; they are merged here by walking the package, so a
+new family of models is one new module.
+"""
 
 from __future__ import annotations
 
 import difflib
+import importlib
 import inspect
+import pkgutil
 from collections.abc import Callable
 
 from dse.errors import InputError
 from dse.workload.graph import Workload
-from dse.workload.zoo import cnn
+
+
+def _collect() -> dict[str, Callable[..., Workload]]:
+    models: dict[str, Callable[..., Workload]] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for name, builder in getattr(module, "MODELS", {}).items():
+            if name in models:
+                raise RuntimeError(f"model name {name!r} is declared twice (in {info.name})")
+            models[name] = builder
+    return models
+
 
 #: name -> builder. Builders take `batch` and, for sequence models, `seq_len` and other keyword options.
-MODELS: dict[str, Callable[..., Workload]] = {
-    "alexnet": cnn.alexnet,
-    "vgg16": cnn.vgg16,
-    "vgg16_bn": cnn.vgg16_bn,
-    "resnet18": cnn.resnet18,
-    "resnet50": cnn.resnet50,
-    "mobilenet_v2": cnn.mobilenet_v2,
-    "ef_train_1x": cnn.ef_train_1x,
-    "lenet10": cnn.lenet10,
-}
+MODELS: dict[str, Callable[..., Workload]] = _collect()
 
 
 def build(name: str, **options: object) -> Workload:

@@ -166,4 +166,13 @@ def lenet10(batch: int = 128) -> Workload:
     return _ef_train_cifar("lenet10", batch, convs, {1, 2, 3}, [64, 10])
 
 
-__all__ = ["alexnet", "vgg16", "vgg16_bn", "resnet18", "resnet50", "mobilenet_v2", "ef_train_1x", "lenet10"]
+MODELS = {
+    "alexnet": alexnet,
+    "vgg16": vgg16,
+    "vgg16_bn": vgg16_bn,
+    "resnet18": resnet18,
+    "resnet50": resnet50,
+    "mobilenet_v2": mobilenet_v2,
+    "ef_train_1x": ef_train_1x,
+    "lenet10": lenet10,
+}
