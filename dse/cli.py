@@ -1,8 +1,7 @@
 """The one command-line entry point, `dse`, with subcommands.
 
-Each subcommand lives beside the code it drives, in a module named `cli` inside a dse subpackage (dse/workload/cli.py,
-dse/cost/cli.py, ...) exposing `register(subparsers)`; they are found by walking the package, so adding a command
-touches no shared file. The parser calls the function stored as `func`. Exit codes: 0 success, 2 bad input (one line on stderr), 1 anything else.
+Each subcommand is one module in `dse/commands/` exposing `register(subparsers)`; they are found by listing that
+package, so adding a command touches no shared file. The parser calls the function stored as `func`. Exit codes: 0 success, 2 bad input (one line on stderr), 1 anything else.
 """
 
 from __future__ import annotations
@@ -12,14 +11,13 @@ import importlib
 import pkgutil
 import sys
 
-import dse
+from dse import commands
 from dse.errors import InputError
 
 
 def command_modules() -> list[str]:
-    """Every `dse.<subpackage>[.<subpackage>...].cli` module, sorted so `dse --help` is stable."""
-    return sorted(info.name for info in pkgutil.walk_packages(dse.__path__, "dse.")
-                  if info.name.rsplit(".", 1)[-1] == "cli" and info.name != "dse.cli")
+    """Every module of `dse.commands`, sorted so `dse --help` is stable."""
+    return sorted(f"{commands.__name__}.{info.name}" for info in pkgutil.iter_modules(commands.__path__))
 
 
 class _Parser(argparse.ArgumentParser):

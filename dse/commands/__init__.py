@@ -1,0 +1,1 @@
+"""Subcommands of `dse`, one module each, each exposing `register(subparsers)`; found by `dse.cli`."""
