@@ -1,0 +1,1 @@
+"""Vitis HLS project generation from a tiling record."""

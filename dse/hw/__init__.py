@@ -1,0 +1,1 @@
+"""Hardware records loaded from accelerators/*.yaml."""

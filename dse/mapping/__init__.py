@@ -1,0 +1,1 @@
+"""Mapping workloads onto multi-accelerator systems (H2H) and schedule simulation."""

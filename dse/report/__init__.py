@@ -1,0 +1,1 @@
+"""Tables and reports written into a run folder."""

@@ -1,0 +1,1 @@
+"""Searches: Optuna studies and exact enumeration over design points."""
