@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import warnings
+from pathlib import Path
 
 import pandas as pd
 
+from dse.errors import InputError
 from dse.workload.graph import Workload
 from dse.workload.layer import Pass
+from dse.workload.maestro_export import export_maestro
 from dse.workload.training import training
 from dse.workload.zoo import MODELS, build, describe
 
@@ -22,13 +27,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(func=_list)
     show = actions.add_parser("show", help="per-layer table and totals of one model")
-    show.add_argument("name")
+    show.add_argument("name", help="a zoo model name or a path to an .onnx file")
     show.add_argument("--training", action="store_true", help="expand into forward/backward/update passes")
     show.add_argument("--optimizer", default="sgd", help="optimizer of the update pass (sgd, momentum, adam)")
     show.add_argument("--batch", type=int, help="batch size (default: the model's own)")
     show.add_argument("--seq-len", type=int, dest="seq_len", help="sequence length for sequence models")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(func=_show)
+    export = actions.add_parser("export", help="write a workload in another tool's format")
+    export.add_argument("name", help="a zoo model name or a path to an .onnx file")
+    export.add_argument("--maestro", required=True, metavar="FILE.m", help="MAESTRO model file to write")
+    export.add_argument("--dataflow", metavar="FILE", help="text file of MAESTRO directives to put in every layer")
+    export.add_argument("--batch", type=int, help="batch size (default: the model's own)")
+    export.add_argument("--seq-len", type=int, dest="seq_len", help="sequence length for sequence models")
+    export.add_argument("--force", action="store_true", help="overwrite an existing file")
+    export.set_defaults(func=_export)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -62,8 +75,24 @@ def summary(workload: Workload) -> dict:
     }
 
 
+def load(name: str, batch: int | None, seq_len: int | None) -> Workload:
+    """A zoo model by name, or an ONNX file by path; import warnings go to stderr as one line each."""
+    if not name.endswith(".onnx"):
+        return build(name, batch=batch, seq_len=seq_len)
+    from dse.workload.onnx_import import from_onnx
+
+    if seq_len is not None:
+        raise InputError(f"{name}: --seq-len does not apply to an ONNX file (its shapes are in the file)")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        workload = from_onnx(name, batch=batch or 1)
+    for warning in caught:
+        print(f"dse: warning: {warning.message}", file=sys.stderr)
+    return workload
+
+
 def _show(args: argparse.Namespace) -> int:
-    workload = build(args.name, batch=args.batch, seq_len=args.seq_len)
+    workload = load(args.name, args.batch, args.seq_len)
     if args.training:
         workload = training(workload, optimizer=args.optimizer)
     info = summary(workload)
@@ -78,4 +107,20 @@ def _show(args: argparse.Namespace) -> int:
           f"{info['macs'] / 1e9:.3f} GMAC, {info['flops'] / 1e9:.3f} GFLOP, {info['params'] / 1e6:.3f} M params")
     for pass_, t in info["passes"].items():
         print(f"  {pass_:16s} {t['ops']:5d} ops  {t['macs'] / 1e9:10.3f} GMAC  {t['flops'] / 1e9:10.3f} GFLOP")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    out = Path(args.maestro)
+    if out.exists() and not args.force:
+        raise InputError(f"{out}: file exists; pass --force to overwrite it")
+    dataflow: list[str] = []
+    if args.dataflow:
+        path = Path(args.dataflow)
+        if not path.is_file():
+            raise InputError(f"dataflow file {str(path)!r} does not exist")
+        dataflow = [line for line in path.read_text().splitlines() if line.strip() and not line.strip().startswith("//")]
+    text, skipped = export_maestro(load(args.name, args.batch, args.seq_len), dataflow)
+    out.write_text(text)
+    print(f"wrote {out}: {text.count('Layer ')} MAC layers; left out {len(skipped)} ops without MACs", file=sys.stderr)
     return 0
