@@ -1,0 +1,51 @@
+"""2-D Pareto plots: every feasible trial, the front of that objective pair, infeasible trials, the chosen point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def plot_front(trials: pd.DataFrame, front: pd.Series, x: str, y: str, out_stem: Path,
+               chosen: int | None = None, title: str = "") -> list[Path]:
+    """Write `out_stem`.png and .svg; `front` flags the rows non-dominated in (x, y); `chosen` is a trial number."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=110)
+    xs, ys = f"objective_{x}", f"objective_{y}"
+    feasible = trials["feasible"].astype(bool)
+    dominated = feasible & ~front
+    ax.scatter(trials.loc[dominated, xs], trials.loc[dominated, ys], s=12, color="0.7", label="dominated")
+    infeasible = ~feasible & trials[xs].notna()
+    if infeasible.any():
+        ax.scatter(trials.loc[infeasible, xs], trials.loc[infeasible, ys], s=14, marker="x", color="tab:red",
+                   alpha=0.6, label="infeasible")
+    on_front = trials[front].sort_values(xs)
+    ax.plot(on_front[xs], on_front[ys], "-o", color="tab:blue", ms=4, lw=1.2, label="Pareto front")
+    if chosen is not None and (trials["trial"] == chosen).any():
+        point = trials[trials["trial"] == chosen].iloc[0]
+        ax.scatter([point[xs]], [point[ys]], s=140, marker="*", color="tab:orange", edgecolor="k", zorder=5,
+                   label=f"chosen (trial {chosen})")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    _log_if_wide(ax, trials[xs], "x")
+    _log_if_wide(ax, trials[ys], "y")
+    ax.set_title(title or f"{y} vs {x}")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    paths = [out_stem.with_suffix(".png"), out_stem.with_suffix(".svg")]
+    for path in paths:
+        fig.savefig(path)
+    plt.close(fig)
+    return paths
+
+
+def _log_if_wide(ax: plt.Axes, values: pd.Series, axis: str) -> None:
+    """Objectives spanning decades read better on a log axis."""
+    positive = values[values > 0]
+    if len(positive) > 1 and positive.max() / positive.min() > 100:
+        (ax.set_xscale if axis == "x" else ax.set_yscale)("log")

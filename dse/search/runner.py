@@ -1,0 +1,288 @@
+"""Run one study: sample in memory, evaluate a batch with the vectorized cost model, persist the batch.
+
+Analytical trials take microseconds while a storage write takes milliseconds, so `run_study` keeps storage off the
+hot path: an in-memory Optuna study samples and learns, the problem evaluates a whole batch with numpy, and the
+finished batch is appended to the persistent storage in one go. A batch is the unit of durability: a process
+killed mid-batch loses that batch's unfinished work and nothing that was persisted; rerunning resumes from the
+stored trials. `run_worker` is the shared-storage mode: one trial at a time on an RDB storage with heartbeats, so
+many processes on many machines cooperate and a killed worker's trial is failed and retried.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
+from optuna.trial import FrozenTrial, TrialState
+from tqdm import tqdm
+
+from dse.errors import InputError
+from dse.search.config import StudySpec
+from dse.search.problems import PROBLEMS, Problem
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+BATCH = 64
+USER_ATTR_SPEC = "dse_spec"
+
+
+# ---- storage ------------------------------------------------------------------------------------------------
+def open_storage(url: str | None, run_dir: Path | None = None, heartbeat: bool = False) -> optuna.storages.BaseStorage:
+    """A journal file in the run folder by default (measured ~15x faster to append than SQLite, see
+    benchmarks/explore_speed.py); `sqlite:///...` or `postgresql://...` for an RDB storage."""
+    if url is None:
+        if run_dir is None:
+            raise InputError("no storage: give --storage URL or --out DIR")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        backend = optuna.storages.journal.JournalFileBackend(str(run_dir / "study.journal"))
+        return optuna.storages.JournalStorage(backend)
+    if not url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg2://", "mysql://")):
+        raise InputError(f"storage URL {url!r}: expected sqlite:///FILE or postgresql://USER@HOST/DB")
+    kwargs: dict[str, Any] = {}
+    if heartbeat:
+        kwargs = dict(heartbeat_interval=2, grace_period=6,
+                      failed_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=3))
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True}, **kwargs)
+    except Exception as exc:  # sqlalchemy's OperationalError, a missing driver, a bad URL...
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"storage {_redact(url)!r} is unreachable: {reason}") from None
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a URL before it reaches an error message."""
+    head, sep, tail = url.partition("@")
+    if not sep or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, user = head.partition("//")
+    return f"{scheme}//{user.split(':', 1)[0]}:***@{tail}"
+
+
+# ---- samplers -----------------------------------------------------------------------------------------------
+def make_sampler(spec: StudySpec, seed: int) -> optuna.samplers.BaseSampler:
+    if spec.sampler == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True)
+    if spec.sampler == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=seed, population_size=min(50, max(4, spec.trials // 5)))
+    if spec.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if spec.sampler == "grid":
+        return optuna.samplers.GridSampler(grid_points(spec), seed=seed)
+    # "exact": the batched mode enumerates the grid itself; workers sharing a study split it with BruteForce.
+    return optuna.samplers.BruteForceSampler(seed=seed)
+
+
+def grid_points(spec: StudySpec) -> dict[str, list]:
+    """Every value of every swept parameter; only discrete spaces can be enumerated."""
+    points = {}
+    for name, dist in spec.sweep.items():
+        if isinstance(dist, CategoricalDistribution):
+            points[name] = list(dist.choices)
+        elif isinstance(dist, IntDistribution) and not dist.log:
+            points[name] = list(range(dist.low, dist.high + 1, dist.step))
+        else:
+            raise InputError(f"study {spec.name}: sweep.{name} is continuous; samplers grid and exact need "
+                             "lists or integer ranges")
+    return points
+
+
+# ---- evaluation ---------------------------------------------------------------------------------------------
+def study_directions(spec: StudySpec) -> list[str]:
+    return [o.direction for o in spec.objectives]
+
+
+def evaluate_points(problem: Problem, spec: StudySpec, params: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Objective values, constraint values and all metrics for each point, ready to become trials."""
+    frame = problem.evaluate([{**problem.fixed, **p} for p in params])
+    results = []
+    for row in frame.to_dict(orient="records"):
+        metrics = {k: _plain(v) for k, v in row.items()}
+        constraints = {k[len("violation_"):]: float(v) for k, v in metrics.items() if k.startswith("violation_")}
+        for c in spec.constraints:
+            constraints[f"{c.metric}{c.op}{c.bound:g}"] = c.violation(float(metrics[c.metric]))
+        values = [float(metrics[o.name]) for o in spec.objectives]
+        results.append({"values": values, "constraints": constraints, "metrics": metrics})
+    return results
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _frozen(params: dict, dists: dict[str, BaseDistribution], result: dict) -> FrozenTrial:
+    finite = all(math.isfinite(v) for v in result["values"])
+    return optuna.trial.create_trial(
+        params=params, distributions=dists,
+        values=result["values"] if finite else None,
+        state=TrialState.COMPLETE if finite else TrialState.FAIL,
+        user_attrs={k: v for k, v in result["metrics"].items() if _json_safe(v)},
+        system_attrs={f"constraints:{k}": v for k, v in result["constraints"].items()},
+    )
+
+
+def _json_safe(value: Any) -> bool:
+    try:
+        json.dumps(value)
+        return True
+    except TypeError:
+        return False
+
+
+# ---- the embedded, batched mode -----------------------------------------------------------------------------
+def create_or_load(spec: StudySpec, seed: int, storage: optuna.storages.BaseStorage) -> optuna.Study:
+    """The persistent study, created with the spec stored beside it, or loaded if it exists with the same spec."""
+    record = _spec_record(spec, seed)
+    study = optuna.create_study(study_name=spec.name, storage=storage, directions=study_directions(spec),
+                                load_if_exists=True)
+    stored = study.user_attrs.get(USER_ATTR_SPEC)
+    if stored is None:
+        study.set_user_attr(USER_ATTR_SPEC, record)
+    elif _without_trials(stored) != _without_trials(record):  # asking for more trials resumes the same study
+        raise InputError(f"study {spec.name!r} in this storage was made from a different configuration; "
+                         "use another --out (or storage) or the same config")
+    return study
+
+
+def _without_trials(record: dict) -> dict:
+    return {k: v for k, v in record.items() if k != "trials"}
+
+
+def _spec_record(spec: StudySpec, seed: int) -> dict:
+    record = asdict(spec)
+    record["sweep"] = {k: optuna.distributions.distribution_to_json(v) for k, v in spec.sweep.items()}
+    record["seed"] = seed
+    return json.loads(json.dumps(record))
+
+
+def run_study(spec: StudySpec, seed: int, storage: optuna.storages.BaseStorage, progress: bool = True,
+              on_batch: Callable[[int], None] | None = None) -> optuna.Study:
+    """Run `spec` until its study holds `spec.trials` finished trials; resumes whatever the storage already has."""
+    study = create_or_load(spec, seed, storage)
+    problem = PROBLEMS[spec.problem](spec.fixed)
+    done = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+    bar = tqdm(total=spec.trials, initial=min(len(done), spec.trials), desc=spec.name, unit="trial",
+               disable=not progress, dynamic_ncols=True, leave=True)
+    if spec.sampler == "exact":
+        _run_exact(spec, problem, study, len(done), bar, on_batch)
+    else:
+        _run_sampled(spec, seed, problem, study, done, bar, on_batch)
+    bar.close()
+    return study
+
+
+def _run_exact(spec: StudySpec, problem: Problem, study: optuna.Study, start: int, bar: tqdm,
+               on_batch: Callable[[int], None] | None) -> None:
+    grid = grid_points(spec)
+    names = list(grid)
+    points = [dict(zip(names, combo)) for combo in itertools.product(*grid.values())]
+    points = points[start:spec.trials]
+    for i in range(0, len(points), BATCH * 16):
+        chunk = points[i:i + BATCH * 16]
+        results = evaluate_points(problem, spec, chunk)
+        study.add_trials([_frozen(p, spec.sweep, r) for p, r in zip(chunk, results)])
+        _advance(bar, study, spec, len(chunk), on_batch)
+
+
+def _run_sampled(spec: StudySpec, seed: int, problem: Problem, study: optuna.Study, done: list[FrozenTrial],
+                 bar: tqdm, on_batch: Callable[[int], None] | None) -> None:
+    memory = optuna.create_study(directions=study_directions(spec), sampler=make_sampler(spec, seed + len(done)))
+    memory.add_trials(done)
+    remaining = spec.trials - len(done)
+    while remaining > 0:
+        size = min(BATCH, remaining)
+        asked = [memory.ask(spec.sweep) for _ in range(size)]
+        results = evaluate_points(problem, spec, [t.params for t in asked])
+        frozen = []
+        for trial, result in zip(asked, results):
+            for key, value in result["constraints"].items():
+                trial.set_constraint(key, value)
+            finite = all(math.isfinite(v) for v in result["values"])
+            memory.tell(trial, result["values"] if finite else None,
+                        state=TrialState.COMPLETE if finite else TrialState.FAIL)
+            frozen.append(_frozen(trial.params, spec.sweep, result))
+        study.add_trials(frozen)
+        remaining -= size
+        _advance(bar, study, spec, size, on_batch)
+
+
+def _advance(bar: tqdm, study: optuna.Study, spec: StudySpec, n: int, on_batch: Callable[[int], None] | None) -> None:
+    bar.update(n)
+    if not bar.disable:
+        bar.set_postfix_str(_best_summary(study, spec), refresh=False)
+    if on_batch:
+        on_batch(n)
+
+
+def _best_summary(study: optuna.Study, spec: StudySpec) -> str:
+    best = study.best_trials
+    if not best:
+        return "no feasible trial yet"
+    parts = []
+    for i, o in enumerate(spec.objectives):
+        pick = min if o.direction == "minimize" else max
+        parts.append(f"{o.name}={pick(t.values[i] for t in best):.4g}")
+    return f"pareto={len(best)} " + " ".join(parts)
+
+
+# ---- the shared-storage worker mode -------------------------------------------------------------------------
+def run_worker(study_name: str, storage: optuna.storages.BaseStorage, trials: int, progress: bool = False) -> int:
+    """Join `study_name` and run `trials` more trials one at a time; returns how many this worker finished."""
+    try:
+        study = optuna.load_study(study_name=study_name, storage=storage)
+    except KeyError:
+        raise InputError(f"no study {study_name!r} in this storage; create it with `dse worker --config FILE` "
+                         "or `dse explore --storage URL`") from None
+    record = study.user_attrs.get(USER_ATTR_SPEC)
+    if record is None:
+        raise InputError(f"study {study_name!r} was not made by dse (it has no stored configuration)")
+    spec = spec_from_record(record)
+    problem = PROBLEMS[spec.problem](spec.fixed)
+    study.sampler = make_sampler(spec, record["seed"] + hash_worker())
+
+    def objective(trial: optuna.Trial) -> list[float]:
+        params = {name: suggest(trial, name, dist) for name, dist in spec.sweep.items()}
+        (result,) = evaluate_points(problem, spec, [params])
+        for key, value in result["constraints"].items():
+            trial.set_constraint(key, value)
+        for key, value in result["metrics"].items():
+            if _json_safe(value):
+                trial.set_user_attr(key, value)
+        return result["values"]
+
+    study.optimize(objective, n_trials=trials, show_progress_bar=progress)
+    return trials
+
+
+def hash_worker() -> int:
+    """Workers share a seed family but must not draw the same points: offset by process id."""
+    return os.getpid() % 100_000
+
+
+def suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:
+    """Ask a live trial for a parameter of a stored distribution through Optuna's public API."""
+    if isinstance(dist, CategoricalDistribution):
+        return trial.suggest_categorical(name, dist.choices)
+    if isinstance(dist, IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+
+
+def spec_from_record(record: dict) -> StudySpec:
+    from dse.search.config import Constraint, Objective
+
+    return StudySpec(
+        name=record["name"], problem=record["problem"], sampler=record["sampler"], trials=record["trials"],
+        fixed=record["fixed"],
+        sweep={k: optuna.distributions.json_to_distribution(v) for k, v in record["sweep"].items()},
+        objectives=tuple(Objective(**o) for o in record["objectives"]),
+        constraints=tuple(Constraint(**c) for c in record["constraints"]),
+    )

@@ -1,0 +1,96 @@
+"""The explore pipeline on an analytic problem: Pareto exactness, seeds, resume, run-folder safety, config errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from dse.errors import InputError
+from dse.search.config import load_config, parse_config
+from dse.search.explore import explore
+
+from .conftest import config_dict
+
+
+def non_dominated(points: np.ndarray) -> np.ndarray:
+    """Brute force, minimisation: a row is kept when no other row is <= everywhere and < somewhere."""
+    keep = np.ones(len(points), dtype=bool)
+    for i, p in enumerate(points):
+        dominated_by = np.all(points <= p, axis=1) & np.any(points < p, axis=1)
+        keep[i] = not dominated_by.any()
+    return keep
+
+
+def run(tmp_path, name="run", **study):
+    out = tmp_path / name
+    explore(parse_config(config_dict(**study)), out, progress=False)
+    return out, pd.read_csv(out / "trials.csv"), pd.read_csv(out / "pareto.csv")
+
+
+def test_pareto_csv_is_exactly_the_feasible_non_dominated_set(tmp_path, parabola):
+    out, trials, pareto = run(tmp_path, trials=60)
+    assert len(trials) == 60
+    feasible = trials[trials["param_x"] <= 18]
+    assert (trials["feasible"] == (trials["param_x"] <= 18)).all()
+    values = feasible[["objective_f1", "objective_f2"]].to_numpy()
+    expected = set(feasible["trial"][non_dominated(values)])
+    assert set(pareto["trial"]) == expected
+    assert pareto["feasible"].all() and len(pareto) >= 3
+    for suffix in ("png", "svg"):
+        assert (out / f"pareto_toy_f1_vs_f2.{suffix}").stat().st_size > 1000
+    assert "toy" in (out / "report.html").read_text()
+
+
+def test_same_seed_same_trials(tmp_path, parabola):
+    _, first, _ = run(tmp_path, "a", trials=25)
+    _, second, _ = run(tmp_path, "b", trials=25)
+    assert first[["param_x", "param_shape"]].equals(second[["param_x", "param_shape"]])
+
+
+def test_rerun_with_more_trials_resumes_and_keeps_the_finished_ones(tmp_path, parabola):
+    out, before, _ = run(tmp_path, "r", trials=20)
+    explore(parse_config(config_dict(trials=45)), out, progress=False)
+    after = pd.read_csv(out / "trials.csv")
+    assert len(after) == 45 and after["trial"].is_unique
+    merged = before.merge(after, on="trial", suffixes=("_b", "_a"))
+    assert len(merged) == 20
+    assert (merged["param_x_b"] == merged["param_x_a"]).all()
+
+
+def test_exact_enumerates_the_whole_grid(tmp_path, parabola):
+    _, trials, pareto = run(tmp_path, sampler="exact", trials=1000)
+    assert len(trials) == 21 * 3
+    assert sorted(pareto["param_x"]) == list(range(19))
+
+
+def test_out_holding_another_exploration_is_refused_and_kept(tmp_path, parabola):
+    out, before, _ = run(tmp_path, "keep", trials=10)
+    other = config_dict(trials=10, objectives=["f1", "f3"])
+    with pytest.raises(InputError, match="holds another exploration"):
+        explore(parse_config(other), out, progress=False)
+    assert pd.read_csv(out / "trials.csv").equals(before)
+
+
+@pytest.mark.parametrize("change,key", [
+    ({"objectives": ["latency"]}, "studies.toy.objectives[0]"),
+    ({"sweep": {"nope": [1, 2]}}, "studies.toy.sweep.nope"),
+    ({"sweep": {}}, "studies.toy.sweep"),
+    ({"sampler": "annealing"}, "studies.toy.sampler"),
+    ({"constraints": {"f1": "< 3"}}, "studies.toy.constraints.f1"),
+    ({"sweep": {"x": {"low": 5, "high": 1}}}, "studies.toy.sweep.x.low"),
+])
+def test_config_errors_name_the_key(parabola, change, key):
+    with pytest.raises(InputError) as err:
+        parse_config(config_dict(**change), "cfg.yaml")
+    assert f"cfg.yaml: {key}" in str(err.value)
+
+
+def test_yaml_file_errors(tmp_path, parabola):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seed: [1, 2\n")
+    with pytest.raises(InputError, match="bad.yaml.*not valid YAML"):
+        load_config(bad)
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(config_dict(constraints={"f2": "<= 100"})))
+    spec = load_config(good).studies[0]
+    assert spec.constraints[0].violation(150.0) == 50.0
