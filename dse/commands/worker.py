@@ -12,6 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--storage", required=True, help="RDB URL, e.g. postgresql://user@127.0.0.1/dse")
     parser.add_argument("--config", help="explore config holding the study; creates the study if absent")
     parser.add_argument("--trials", type=int, default=100, help="trials this worker runs")
+    parser.add_argument("--heartbeat-seconds", type=int, default=10,
+                        help="heartbeat interval; a trial silent for 3 intervals is failed and retried")
     parser.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     parser.set_defaults(func=_worker)
 
@@ -21,9 +23,10 @@ def _worker(args: argparse.Namespace) -> int:
     from dse.search.config import load_config
     from dse.search.runner import create_or_load, open_storage, run_worker
 
-    if args.trials <= 0:
-        raise InputError(f"--trials must be positive, got {args.trials}")
-    storage = open_storage(args.storage, heartbeat=True)
+    if args.trials <= 0 or args.heartbeat_seconds <= 0:
+        raise InputError(f"--trials and --heartbeat-seconds must be positive, got {args.trials} and "
+                         f"{args.heartbeat_seconds}")
+    storage = open_storage(args.storage, heartbeat_seconds=args.heartbeat_seconds)
     if args.config:
         config = load_config(args.config)
         specs = {s.name: s for s in config.studies}

@@ -14,6 +14,8 @@ import itertools
 import json
 import math
 import os
+import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import optuna
+import sqlalchemy.exc
 from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
 from optuna.trial import FrozenTrial, TrialState
 from tqdm import tqdm
@@ -36,9 +39,11 @@ USER_ATTR_SPEC = "dse_spec"
 
 
 # ---- storage ------------------------------------------------------------------------------------------------
-def open_storage(url: str | None, run_dir: Path | None = None, heartbeat: bool = False) -> optuna.storages.BaseStorage:
+def open_storage(url: str | None, run_dir: Path | None = None,
+                 heartbeat_seconds: int | None = None) -> optuna.storages.BaseStorage:
     """A journal file in the run folder by default (measured ~15x faster to append than SQLite, see
-    benchmarks/explore_speed.py); `sqlite:///...` or `postgresql://...` for an RDB storage."""
+    benchmarks/explore_speed.py); `sqlite:///...` or `postgresql://...` for an RDB storage. With a heartbeat, a
+    trial whose worker stops beating for three intervals is marked failed and re-queued (up to 3 times)."""
     if url is None:
         if run_dir is None:
             raise InputError("no storage: give --storage URL or --out DIR")
@@ -48,14 +53,20 @@ def open_storage(url: str | None, run_dir: Path | None = None, heartbeat: bool =
     if not url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg2://", "mysql://")):
         raise InputError(f"storage URL {url!r}: expected sqlite:///FILE or postgresql://USER@HOST/DB")
     kwargs: dict[str, Any] = {}
-    if heartbeat:
-        kwargs = dict(heartbeat_interval=2, grace_period=6,
-                      failed_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=3))
-    try:
-        return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True}, **kwargs)
-    except Exception as exc:  # sqlalchemy's OperationalError, a missing driver, a bad URL...
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"storage {_redact(url)!r} is unreachable: {reason}") from None
+    if heartbeat_seconds:
+        kwargs = dict(heartbeat_interval=heartbeat_seconds, grace_period=3 * heartbeat_seconds,
+                      heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        for attempt in range(5):
+            try:
+                return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True}, **kwargs)
+            except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+                time.sleep(0.2 * (attempt + 1))  # workers starting together race to create the schema
+            except Exception as exc:  # OperationalError (unreachable), a missing driver, a malformed URL...
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise InputError(f"storage {_redact(url)!r} is unreachable: {reason}") from None
+    raise InputError(f"storage {_redact(url)!r}: could not create its tables (another process kept racing)")
 
 
 def _redact(url: str) -> str:

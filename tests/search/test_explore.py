@@ -9,7 +9,7 @@ from dse.errors import InputError
 from dse.search.config import load_config, parse_config
 from dse.search.explore import explore
 
-from .conftest import config_dict
+from .toy_problem import config_dict
 
 
 def non_dominated(points: np.ndarray) -> np.ndarray:
