@@ -1,0 +1,100 @@
+"""FPGA boards for EF-Train-style training accelerators, read from `accelerators/fpga/<name>.yaml`.
+
+Every number in a board file is `{value: ..., source: "..."}` so its provenance travels with it; the loader keeps
+the values in a typed, validated `FPGABoard` and the sources in `sources` for reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from dse.errors import InputError
+from dse.resources import accelerators
+
+#: Integer-valued fields (counts) and real-valued fields of a board file, all required.
+_COUNTS = ("dsp", "bram_18k", "uram", "lut", "ff", "dma_words_per_cycle", "dma_start_cycles", "dsp_per_fp32_mac",
+           "bram_18k_fp32_words")
+_REALS = ("dram_bw_bytes_per_s", "clock_hz")
+_POWER = ("static_w", "dsp_w", "bram_18k_w")
+
+
+@dataclass(frozen=True)
+class FPGABoard:
+    """One board: device resources, DMA and clock, and a linear power model P = static + dsp_w*DSP + bram_18k_w*BRAM."""
+
+    name: str
+    part: str
+    dsp: int
+    bram_18k: int
+    uram: int
+    lut: int
+    ff: int
+    dma_words_per_cycle: int  # p: FP32 words per cycle on one AXI-stream DMA channel
+    dma_start_cycles: int  # t_start: cycles lost when a DMA transfer restarts at a discontinuous address
+    dram_bw_bytes_per_s: float
+    clock_hz: float
+    dsp_per_fp32_mac: int  # q
+    bram_18k_fp32_words: int  # one BRAM_18K bank at 32-bit width
+    static_w: float
+    dsp_w: float  # watts per DSP slice in use
+    bram_18k_w: float  # watts per BRAM_18K in use
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def power_w(self, dsp, bram_18k):
+        """Board power (W) of a design using `dsp` DSP slices and `bram_18k` BRAM_18K (numbers or numpy arrays)."""
+        return self.static_w + self.dsp_w * dsp + self.bram_18k_w * bram_18k
+
+
+def known_boards() -> list[str]:
+    """Names of the shipped board files."""
+    return sorted(p.stem for p in accelerators("fpga").glob("*.yaml"))
+
+
+def _number(path: Path, data: dict, key: str, kind: type) -> tuple[float, str]:
+    entry = data.get(key)
+    if not isinstance(entry, dict) or "value" not in entry or not entry.get("source"):
+        raise InputError(f"{path}: field {key} must be {{value: ..., source: ...}}, got {entry!r}")
+    value = entry["value"]
+    ok = isinstance(value, int) if kind is int else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok or value < 0 or (value == 0 and key not in ("uram",)):
+        raise InputError(f"{path}: field {key} must be a positive {kind.__name__}, got {value!r}")
+    return value, str(entry["source"])
+
+
+def load_board_file(path: Path) -> FPGABoard:
+    """Read and validate one board file."""
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"{path}: cannot read board file: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: a board file is a mapping, got {type(data).__name__}")
+    for key in ("name", "part"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise InputError(f"{path}: field {key} must be a non-empty string, got {data.get(key)!r}")
+    values: dict = {"name": data["name"], "part": data["part"]}
+    sources: dict[str, str] = {}
+    for key in _COUNTS:
+        values[key], sources[key] = _number(path, data, key, int)
+    for key in _REALS:
+        values[key], sources[key] = _number(path, data, key, float)
+    power = data.get("power")
+    if not isinstance(power, dict):
+        raise InputError(f"{path}: field power must be a mapping of {', '.join(_POWER)}, got {power!r}")
+    for key in _POWER:
+        values[key], sources[f"power.{key}"] = _number(path, power, key, float)
+    return FPGABoard(**values, sources=sources)
+
+
+def load_board(name: str) -> FPGABoard:
+    """The shipped board `name`; an unknown name lists the known ones."""
+    path = accelerators("fpga", f"{name}.yaml")
+    if "/" in name or not path.is_file():
+        raise InputError(f"unknown FPGA board {name!r}; known boards: {', '.join(known_boards())}")
+    board = load_board_file(path)
+    if board.name != name:
+        raise InputError(f"{path}: field name is {board.name!r}, expected {name!r} (the file name)")
+    return board
