@@ -79,7 +79,7 @@ def greedy(problem: Problem, latency: np.ndarray) -> tuple[tuple[tuple[int, ...]
     return tuple(tuple(o) for o in order), end
 
 
-class _Pinner:
+class Pinner:
     """Step 2 per accelerator, cached by the set of layers it holds (step 4 changes two accelerators at a time)."""
 
     def __init__(self, problem: Problem) -> None:
@@ -118,7 +118,7 @@ def _moved(order: tuple[tuple[int, ...], ...], g: int, src: int, dst: int, ancho
     return tuple(tuple(s) for s in seqs)
 
 
-def remap(problem: Problem, start: Schedule, pinner: _Pinner, max_passes: int) -> tuple[Schedule, list]:
+def remap(problem: Problem, start: Schedule, pinner: Pinner, max_passes: int) -> tuple[Schedule, list]:
     """Step 4: greedy data-locality moves, each re-pinned and re-fused, accepted only if the makespan drops."""
     best, moves = start, []
     names = problem.system.names
@@ -148,7 +148,7 @@ def run_h2h(problem: Problem, max_passes: int = 2) -> H2HResult:
     """All four steps; `max_passes` bounds step 4 (H2H's code runs 2)."""
     began = time.perf_counter()
     order, _ = greedy(problem, host_seconds(problem))
-    pinner = _Pinner(problem)
+    pinner = Pinner(problem)
     steps = {1: simulate(problem, Mapping(order))}
     pinned = pinner(order)
     steps[2] = simulate(problem, Mapping(order, pinned))
