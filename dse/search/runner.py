@@ -52,12 +52,12 @@ def open_storage(url: str | None, run_dir: Path | None = None,
         return optuna.storages.JournalStorage(backend)
     if not url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg2://", "mysql://")):
         raise InputError(f"storage URL {url!r}: expected sqlite:///FILE or postgresql://USER@HOST/DB")
-    kwargs: dict[str, Any] = {}
-    if heartbeat_seconds:
-        kwargs = dict(heartbeat_interval=heartbeat_seconds, grace_period=3 * heartbeat_seconds,
-                      heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats are "experimental"
+        kwargs: dict[str, Any] = {}
+        if heartbeat_seconds:
+            kwargs = dict(heartbeat_interval=heartbeat_seconds, grace_period=3 * heartbeat_seconds,
+                          heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3))
         for attempt in range(5):
             try:
                 return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True}, **kwargs)
