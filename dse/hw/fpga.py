@@ -15,7 +15,7 @@ from dse.errors import InputError
 from dse.resources import accelerators
 
 #: Integer-valued fields (counts) and real-valued fields of a board file, all required.
-_COUNTS = ("dsp", "bram_18k", "uram", "lut", "ff", "dma_words_per_cycle", "dma_start_cycles", "dsp_per_fp32_mac",
+_COUNTS = ("dsp", "bram_18k", "uram", "lut", "ff", "dma_words_per_cycle", "dma_start_cycles", "dsp_per_fp32_add", "dsp_per_fp32_mul", "dsp_per_fp32_mac",
            "bram_18k_fp32_words")
 _REALS = ("dram_bw_bytes_per_s", "clock_hz")
 _POWER = ("static_w", "dsp_w", "bram_18k_w")
@@ -36,11 +36,14 @@ class FPGABoard:
     dma_start_cycles: int  # t_start: cycles lost when a DMA transfer restarts at a discontinuous address
     dram_bw_bytes_per_s: float
     clock_hz: float
+    dsp_per_fp32_add: int
+    dsp_per_fp32_mul: int
     dsp_per_fp32_mac: int  # q
     bram_18k_fp32_words: int  # one BRAM_18K bank at 32-bit width
     static_w: float
     dsp_w: float  # watts per DSP slice in use
     bram_18k_w: float  # watts per BRAM_18K in use
+    ef_train_tm: int | None = None  # Tm = Tn EF-Train used on this board, where the paper reports one
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     def power_w(self, dsp, bram_18k):
@@ -86,6 +89,8 @@ def load_board_file(path: Path) -> FPGABoard:
         raise InputError(f"{path}: field power must be a mapping of {', '.join(_POWER)}, got {power!r}")
     for key in _POWER:
         values[key], sources[f"power.{key}"] = _number(path, power, key, float)
+    if "ef_train_tm" in data:
+        values["ef_train_tm"], sources["ef_train_tm"] = _number(path, data, "ef_train_tm", int)
     return FPGABoard(**values, sources=sources)
 
 

@@ -1,0 +1,119 @@
+"""Networks in EF-Train's layer form [M, N, R, C, K, S]: conv and FC layers in execution order, each with the
+ReLU, max-pool and batch-norm that follow it (those run fused into the conv engine's load/store path or, for BN,
+in a separate unit).
+
+EF-Train's AlexNet takes 3x227x227 input (the Caffe BVLC model); the zoo's `alexnet` is torchvision's 224 variant
+with 64/192 first channels. `ef_train_alexnet` builds the 227 Caffe variant here so paper comparisons use the
+paper's network while the zoo stays torchvision-faithful.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import networkx as nx
+
+from dse.errors import InputError
+from dse.workload import build
+from dse.workload.builder import Builder
+from dse.workload.graph import Workload
+from dse.workload.layer import Op
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """One conv (or FC as a 1x1 conv on a 1x1 map) with what follows it; R, C are OUTPUT rows and columns."""
+
+    name: str
+    M: int
+    N: int
+    R: int
+    C: int
+    K: int
+    S: int
+    P: int
+    relu: bool
+    pool: int  # max-pool window after the layer, 0 for none
+    bn: bool
+
+
+def ef_train_alexnet(batch: int = 1) -> Workload:
+    """AlexNet as EF-Train runs it: Caffe BVLC single-tower layout at 3x227x227 (96-256-384-384-256, FC 4096-4096-1000)."""
+    b = Builder("ef_train_alexnet", batch, (3, 227, 227))
+    for i, (K, R, stride, pad, pool) in enumerate(
+            [(96, 11, 4, 0, True), (256, 5, 1, 2, True), (384, 3, 1, 1, False), (384, 3, 1, 1, False),
+             (256, 3, 1, 1, True)], start=1):
+        b.conv(f"conv{i}", K, R, stride, pad)
+        b.act(f"relu{i}")
+        if pool:
+            b.pool(f"pool{i}", 3, 2)
+    for i, width in enumerate([4096, 4096, 1000], start=6):
+        b.fc(f"fc{i}", width)
+        if i < 8:
+            b.act(f"fc{i}_relu")
+    return b.build()
+
+
+#: Networks built here rather than in the zoo (see module docstring).
+LOCAL_NETWORKS = {"ef_train_alexnet": ef_train_alexnet}
+
+
+def workload(name: str, batch: int) -> Workload:
+    """A zoo network or a local one, by name."""
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
+        raise InputError(f"network {name!r}: field batch must be a positive integer, got {batch!r}")
+    if name in LOCAL_NETWORKS:
+        return LOCAL_NETWORKS[name](batch)
+    return build(name, batch=batch)
+
+
+def conv_specs(graph: Workload) -> list[ConvSpec]:
+    """Conv/FC layers in execution order with the ReLU, max-pool and BN that follow each one."""
+    order = list(nx.topological_sort(graph))
+    specs: list[ConvSpec] = []
+    for idx, node in enumerate(order):
+        layer = graph.layer(node)
+        if layer.op not in (Op.CONV, Op.FC):
+            if layer.is_compute:
+                raise InputError(f"network {graph.model_name!r}: layer {node!r} ({layer.op.value}) has no EF-Train mapping")
+            continue
+        if layer.groups != 1:
+            raise InputError(f"network {graph.model_name!r}: layer {node!r} is grouped; EF-Train runs dense convs only")
+        relu = bn = False
+        pool = 0
+        for follower in order[idx + 1:]:
+            nxt = graph.layer(follower)
+            if nxt.op in (Op.CONV, Op.FC):
+                break
+            if nxt.op is Op.ACTIVATION and nxt.function == "relu":
+                relu = True
+            elif nxt.op is Op.BATCHNORM:
+                bn = True
+            elif nxt.op is Op.MAXPOOL:
+                pool = nxt.R
+        if layer.op is Op.FC:
+            specs.append(ConvSpec(node, layer.K, layer.C * layer.Y * layer.X, 1, 1, 1, 1, 0, relu, pool, bn))
+        else:
+            if layer.stride_y != layer.stride_x or layer.R != layer.S or layer.pad_y != layer.pad_x:
+                raise InputError(f"network {graph.model_name!r}: layer {node!r} is not square; EF-Train needs K x K")
+            specs.append(ConvSpec(node, layer.K, layer.C, layer.Y_out, layer.X_out, layer.R, layer.stride_y,
+                                  layer.pad_y, relu, pool, bn))
+    if not specs:
+        raise InputError(f"network {graph.model_name!r}: no conv or fc layers to run on EF-Train")
+    return specs
+
+
+def network_specs(name: str, batch: int) -> list[ConvSpec]:
+    return conv_specs(workload(name, batch))
+
+
+def training_flops(specs: list[ConvSpec], batch: int) -> int:
+    """EF-Train's training FLOPs per batch: 2(3 sum_i M N R C K^2 - M1 N1 R1 C1 K1^2) x B (layer 1 has no BP)."""
+    macs = [s.M * s.N * s.R * s.C * s.K ** 2 for s in specs]
+    return 2 * (3 * sum(macs) - macs[0]) * batch
+
+
+def dims(specs: list[ConvSpec]) -> dict[str, np.ndarray]:
+    """Per-layer dimension arrays, shape (layers,), for vectorized evaluation."""
+    return {k: np.array([getattr(s, k) for s in specs], dtype=np.int64) for k in ("M", "N", "R", "C", "K", "S")}
