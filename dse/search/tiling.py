@@ -248,3 +248,14 @@ class TilingRecord:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise InputError(f"{where}: field predicted.{key} must be a number >= 0, got {value!r}")
         return Predicted(**{k: data[k] for k in names})
+
+
+def make_record(board: FPGABoard, network: str, batch: int, layout: str, specs: list, Tm: int, Tr, M_on,
+                clock_hz: int, cost) -> TilingRecord:
+    """A record for a tiling chosen by dse (`specs` are `dse.cost.fpga_network.ConvSpec`, `cost` its `Cost`)."""
+    layers = tuple(LayerTiling(s.name, s.M, s.N, s.R, s.C, s.K, s.S, s.P, int(tr), s.C, int(m), s.relu, s.pool, s.bn)
+                   for s, tr, m in zip(specs, Tr, M_on))
+    predicted = Predicted(int(cost.dsp[0]), int(cost.bram_18k[0]), int(cost.cycles[0]),
+                          float(cost.seconds[0]), float(cost.extra["gflops"][0]))
+    return TilingRecord(board.name, board.part, int(clock_hz), "fp32", layout, check_identifier("network", "network", network),
+                        batch, Tm, Tm, layers, required_buffers(layers, Tm, Tm), predicted)
