@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+from dse.plot import save
 
 COLOURS = {"load": "tab:orange", "compute": "tab:blue", "store": "tab:green"}
 
@@ -34,9 +33,4 @@ def plot_gantt(table: pd.DataFrame, accelerators: list[str], out_stem: Path, tit
     ax.legend(handles=[Patch(facecolor=c, hatch=None if p == "compute" else "//",
                              label=p if p == "compute" else f"host {p}") for p, c in COLOURS.items()],
               fontsize=8, loc="upper right")
-    fig.tight_layout()
-    paths = [out_stem.with_suffix(".png"), out_stem.with_suffix(".svg")]
-    for path in paths:
-        fig.savefig(path)
-    plt.close(fig)
-    return paths
+    return save(fig, out_stem)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from dse.plot import save
 
 
 def plot_front(trials: pd.DataFrame, front: pd.Series, x: str, y: str, out_stem: Path,
@@ -36,12 +35,7 @@ def plot_front(trials: pd.DataFrame, front: pd.Series, x: str, y: str, out_stem:
     ax.set_title(title or f"{y} vs {x}")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    paths = [out_stem.with_suffix(".png"), out_stem.with_suffix(".svg")]
-    for path in paths:
-        fig.savefig(path)
-    plt.close(fig)
-    return paths
+    return save(fig, out_stem)
 
 
 def _log_if_wide(ax: plt.Axes, values: pd.Series, axis: str) -> None:

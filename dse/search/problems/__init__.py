@@ -7,12 +7,12 @@ model-specific extras), and evaluates many points in one call. Modules in this p
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pandas as pd
+
+from dse.registry import collect
 
 
 class Problem:
@@ -45,15 +45,4 @@ class Problem:
         return {}
 
 
-def _collect() -> dict[str, type[Problem]]:
-    found: dict[str, type[Problem]] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        for kind, cls in getattr(module, "PROBLEMS", {}).items():
-            if kind in found:
-                raise RuntimeError(f"problem {kind!r} declared twice (in {info.name})")
-            found[kind] = cls
-    return found
-
-
-PROBLEMS: dict[str, type[Problem]] = _collect()
+PROBLEMS: dict[str, type[Problem]] = collect(__name__, __path__, "PROBLEMS")

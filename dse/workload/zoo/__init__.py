@@ -7,28 +7,15 @@ new family of models is one new module.
 from __future__ import annotations
 
 import difflib
-import importlib
 import inspect
-import pkgutil
 from collections.abc import Callable
 
 from dse.errors import InputError
+from dse.registry import collect
 from dse.workload.graph import Workload
 
-
-def _collect() -> dict[str, Callable[..., Workload]]:
-    models: dict[str, Callable[..., Workload]] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        for name, builder in getattr(module, "MODELS", {}).items():
-            if name in models:
-                raise RuntimeError(f"model name {name!r} is declared twice (in {info.name})")
-            models[name] = builder
-    return models
-
-
 #: name -> builder. Builders take `batch` and, for sequence models, `seq_len` and other keyword options.
-MODELS: dict[str, Callable[..., Workload]] = _collect()
+MODELS: dict[str, Callable[..., Workload]] = collect(__name__, __path__, "MODELS")
 
 
 def build(name: str, **options: object) -> Workload:
