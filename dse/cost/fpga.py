@@ -163,14 +163,19 @@ def bn_cycles(specs: list[ConvSpec], batch: int, board: FPGABoard) -> dict[str, 
     return {"fp": stream + 2 * stream + 2 * ts * on, "bp": 2 * stream + 2 * ts * on}
 
 
+#: FP32 adds and multiplies per element in the BN unit's datapath (Lu et al. SiPS'20 as EF-Train uses it):
+#: FP stats x (add), x*x (mul, add); normalise (A-E) (add), *lambda (mul), *gamma (mul), +beta (add);
+#: BP L*A_hat (mul, add), sum L (add), L - dbeta/n (add), - A_hat*dgamma/n (mul, add), *gamma*lambda (mul).
+BN_ADDS = 4 + 4
+BN_MULS = 3 + 3
+
+
 def bn_dsp(specs: list[ConvSpec], board: FPGABoard) -> int:
-    """DSPs of the BN unit, from its equations at p lanes: FP stats (x add, x*x mul+add), normalise
-    ((A-E) sub, *lambda mul, *gamma mul, +beta add); BP (L*A_hat mul+add, L add, then L - dbeta/n sub,
-    A_hat*dgamma/n mul, sub, *gamma*lambda mul). Adds cost dsp_per_fp32_add, muls dsp_per_fp32_mul."""
+    """DSPs of the BN unit: one datapath per DMA lane (p), its adds and multiplies priced at the board's
+    full-DSP FP32 operator costs. 0 when the network has no BN."""
     if not any(s.bn for s in specs):
         return 0
-    adds, muls = 2 + 2 + 2 + 1 + 2 + 2, 1 + 2 + 1 + 2  # FP: 4 add/sub, 3 mul; BP: 5 add/sub, 3 mul
-    return board.dma_words_per_cycle * (adds * board.dsp_per_fp32_add + muls * board.dsp_per_fp32_mul)
+    return board.dma_words_per_cycle * (BN_ADDS * board.dsp_per_fp32_add + BN_MULS * board.dsp_per_fp32_mul)
 
 
 def buffer_depths(specs: list[ConvSpec], cand: Candidates) -> dict[str, np.ndarray]:

@@ -1,0 +1,127 @@
+"""EF-Train cycle model: one-tile cases worked by hand from Eqs. 15-27, the FLOP formula, paper figures, invariants."""
+
+import numpy as np
+import pytest
+
+from dse.cost.fpga import Candidates, bn_cycles, evaluate, pass_cycles
+from dse.cost.fpga_network import ConvSpec, network_specs, training_flops
+from dse.hw.fpga import load_board
+from dse.search.fpga_tiling import ef_train_schedule
+
+ZCU = load_board("zcu102")  # p = 4 words/cycle, t_start = 400 cycles
+
+
+def spec(M, N, R, C, K=3, S=1, bn=False):
+    return ConvSpec("l", M, N, R, C, K, S, K // 2, True, 0, bn)
+
+
+def cycles(layer, Tm, Tr, M_on, B, layout="reshaped_reuse"):
+    out = pass_cycles([layer], Candidates.single(Tm, [Tr], [M_on]), B, ZCU, layout, first_is_input=False)
+    return {k: int(v[0, 0]) for k, v in out.items()}
+
+
+def test_one_tile_whole_map_by_hand():
+    # [M=16, N=16, R=4, C=4, K=3], Tm=Tn=16, Tr=R=4, M_on=16, B=1.
+    # t_COMP = 4*4*9 = 144; t_IFM = ceil(16/4)*6*6 = 144 (whole map: no DMA restart); t_WEI = ceil(256/4)*9 = 576;
+    # t_OUT = ceil(16/4)*4*4 = 64.
+    # FP: Latb1 = t_LOAD + t_COMP = 576 + 144 = 720; Latb3 = Latb1 + t_OUT + t_start = 720 + 64 + 400 = 1184.
+    # BP: t_WEI = ceil(16*16/4)*9 + 400 = 976; Latb1 = 976 + 144; Latb3 = 1120 + 64 + 400 = 1584.
+    # WU (R <= Tr): t_OFM = 400 + 16*4 = 464, t_LOAD = 464, t_OUT = t_WEI = 576;
+    #   Latb1 = t_LOAD + t_COMP + t_OUT = 464 + 144 + 576 = 1184.
+    assert cycles(spec(16, 16, 4, 4), 16, 4, 16, 1) == {"fp": 1184, "bp": 1584, "wu": 1184}
+    # B = 2 adds Lat3 = Lat1 + t_OUT + t_start = (144 + 144) + 64 + 400 = 752 to FP and BP, and to WU
+    # Lat1 = t_LOAD + t_COMP = 464 + 144 = 608.
+    assert cycles(spec(16, 16, 4, 4), 16, 4, 16, 2) == {"fp": 1184 + 752, "bp": 1584 + 752, "wu": 1184 + 608}
+
+
+def test_two_row_tiles_two_channel_tiles_by_hand():
+    # [M=32, N=32, R=8, C=4, K=3], Tm=16, Tr=4, M_on=32, B=2: ceil(N/Tn)=2, ceil(R/Tr)=2, ceil(M_on/Tm)=2.
+    # t_COMP=144, t_IFM = 400 + 4*6*6 = 544, t_WEI=576, t_OUT=64; t_PROD1=544, t_LOAD=t_PROD2=576, t_STORE=144.
+    # Lat1 = Lat2 = 1*544 + 544 + 144 = 1232; Latb1 = Latb2 = 576 + 576 + 144 = 1296.
+    # Lat3 = (2*2-1)*1232 + 1232 + 64 + 400 = 5392.
+    # FP Latb3 = 2*(2-1)*1232 + (2-1)*1296 + 1296 + 464 = 5520 -> FP = 5392 + 5520 = 10912.
+    # BP t_WEI = ceil(32*16/4)*9 + 400 = 1552 -> Latb1 = 1552 + 1552 + 144 = 3248;
+    #   Latb3 = (2*2-1)*1232 + 3248 + 464 = 7408 -> BP = 5392 + 7408 = 12800.
+    # WU: t_OFM = 400 + 16*4 = 464, t_LOAD = 544, t_PROD1 = 544, t_OUT = 576, t_STORE = 576;
+    #   Lat1 = 544 + 544 + 144 = 1232, Latb1 = 544 + 544 + 576 = 1664;
+    #   WU = ((1*2*2 + 1)*1232 + (2*2 - 1)*1664 + 576) = 6160 + 4992 + 576 = 11728.
+    assert cycles(spec(32, 32, 8, 4), 16, 4, 32, 2) == {"fp": 10912, "bp": 12800, "wu": 11728}
+
+
+def test_first_layer_has_no_backward_pass():
+    layers = [spec(16, 3, 4, 4), spec(16, 16, 4, 4)]
+    out = pass_cycles(layers, Candidates.single(16, [4, 4], [16, 16]), 1, ZCU)
+    assert out["bp"][0, 0] == 0 and out["bp"][0, 1] == 1584
+
+
+def test_bn_unit_by_hand():
+    # 2 images x 16 channels x 4 x 4 = 512 words at p = 4: 128 cycles per stream.
+    # FP: stats pass 128 + normalise pass 2*128 (A_hat and A_out share OUT) + 2 restarts = 384 + 800 = 1184.
+    # BP: two passes of 128 + 2 restarts = 256 + 800 = 1056.
+    bn = bn_cycles([spec(16, 16, 4, 4, bn=True), spec(16, 16, 4, 4)], 2, ZCU)
+    assert bn["fp"].tolist() == [1184, 0] and bn["bp"].tolist() == [1056, 0]
+
+
+def test_training_flop_formula():
+    # 2 * (3 * sum M N R C K^2 - M1 N1 R1 C1 K1^2) * B
+    layers = [spec(8, 3, 4, 4), ConvSpec("fc", 10, 128, 1, 1, 1, 1, 0, False, 0, False)]
+    assert training_flops(layers, 5) == 2 * (3 * (8 * 3 * 16 * 9 + 10 * 128) - 8 * 3 * 16 * 9) * 5
+    # VGG-16: 15,346,630,656 conv MACs + 123,633,664 FC MACs per image; conv1_1 has 86,704,128.
+    assert training_flops(network_specs("vgg16", 1), 1) == 2 * (3 * (15_346_630_656 + 123_633_664) - 86_704_128)
+
+
+def test_vectorized_equals_one_at_a_time():
+    layers = network_specs("ef_train_1x", 128)
+    rng = np.random.default_rng(0)
+    R = np.array([l.R for l in layers])
+    M = np.array([l.M for l in layers])
+    Tm = rng.integers(2, 17, size=20)
+    Tr = rng.integers(1, 33, size=(20, len(layers))) % R + 1
+    M_on = (rng.integers(0, 4, size=(20, len(layers))) % (-(-M // Tm[:, None])) + 1) * Tm[:, None]
+    batch = evaluate(layers, Candidates(Tm, Tr, M_on), 128, ZCU)
+    for i in range(20):
+        one = evaluate(layers, Candidates.single(int(Tm[i]), Tr[i], M_on[i]), 128, ZCU)
+        assert one.cycles[0] == batch.cycles[i] and one.bram_18k[0] == batch.bram_18k[i]
+
+
+def test_vgg16_with_ef_train_scheduler_against_paper():
+    # Paper: 46.99 GFLOPS (VGG-16, ZCU102, B=16, Tm=Tn=16). The model with the paper's own equations gives
+    # 41.7 (-11%): the FC layers' BP pays t_start for every Tm x Tn weight block (docs/fpga.md). Tolerance 12%.
+    layers = network_specs("vgg16", 16)
+    tiling = ef_train_schedule(layers, 16, ZCU)
+    cost = evaluate(layers, tiling.candidates(), 16, ZCU)
+    assert tiling.Tm == 16 and cost.extra["dsp_conv"][0] == 5 * 16 * 16
+    assert cost.extra["gflops"][0] == pytest.approx(46.99, rel=0.12)
+    assert cost.extra["dsp_aux"][0] == 0  # no BN unit without BN
+
+
+def test_vgg16_bn_against_paper():
+    # Paper: 40.08 GFLOPS (VGG-16 + BN, B=8). Same known gap as above; tolerance 12%.
+    layers = network_specs("vgg16_bn", 8)
+    cost = evaluate(layers, ef_train_schedule(layers, 8, ZCU).candidates(), 8, ZCU)
+    assert cost.extra["gflops"][0] == pytest.approx(40.08, rel=0.12)
+    # BN unit: 4 lanes x (8 FP32 adds x 2 DSP + 6 muls x 3 DSP) = 136 DSPs beside the 1280 of the engine
+    assert cost.extra["dsp_aux"][0] == 4 * (8 * 2 + 6 * 3)
+
+
+def test_ef_train_buffers_match_its_hls_design():
+    # EF-Train's ZCU102 HLS sizes the OFM bank at 2016 words (9 rows x 224) and the IFM bank at 2486 (11 x 226);
+    # Algorithm 1 with 512-word BRAM_18K banks lands on Tr = 9 for the 224-wide layers.
+    layers = network_specs("vgg16", 16)
+    tiling = ef_train_schedule(layers, 16, ZCU)
+    cost = evaluate(layers, tiling.candidates(), 16, ZCU)
+    assert tiling.Tr[:2] == (9, 8) and cost.extra["ofm_depth"][0] == 2016 and cost.extra["ifm_depth"][0] == 2486
+    # BRAM_18K = 2 * (16 * ceil(2486/512) + 16 * ceil(2016/512) + 256 * ceil(wei/512)), where the deepest weight
+    # bank is fc2's: K^2 * ceil(4096 / 32) * ceil(M_on=128 / 16) = 1024 words
+    assert tiling.M_on[14] == 128 and cost.extra["wei_depth"][0] == 1 * 128 * 8
+    assert cost.bram_18k[0] == 2 * (16 * 5 + 16 * 4 + 256 * 2)
+
+
+def test_layout_ablation_order():
+    layers = [l for l in network_specs("ef_train_alexnet", 4) if l.R > 1]
+    tiling = ef_train_schedule(layers, 4, ZCU)
+    total = {lay: sum(v.sum() for v in pass_cycles(layers, tiling.candidates(), 4, ZCU, lay).values())
+             for lay in ("bchw", "bhwc_reuse", "reshaped", "reshaped_reuse")}
+    assert total["reshaped_reuse"] < total["reshaped"] < total["bhwc_reuse"] < total["bchw"]
+    # paper: ~22x over BCHW, ~9x over BHWC with reuse; the model gives more (docs/fpga.md): assert the magnitude
+    assert total["bchw"] / total["reshaped_reuse"] > 10 and total["bhwc_reuse"] / total["reshaped_reuse"] > 5
