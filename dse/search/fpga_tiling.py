@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dse.cost.fpga import Candidates, evaluate, pass_cycles
+from dse.cost.fpga import Candidates, buffer_depths, evaluate, pass_cycles
 from dse.cost.fpga_network import ConvSpec
-from dse.cost.fpga_resources import ceil_div, conv_dsp, ifm_depth, ofm_depth, wei_depth
+from dse.cost.fpga_resources import ceil_div, conv_bram, conv_dsp, ifm_depth, ofm_depth, wei_depth
 from dse.errors import InputError
 from dse.hw.fpga import FPGABoard
 from dse.search.results import CONSTRAINT_PREFIX
@@ -72,8 +72,7 @@ def _m_on_choices(M: int, Tm: int) -> np.ndarray:
     return np.arange(1, int(ceil_div(M, Tm)) + 1) * Tm
 
 
-def _layer_grid(spec: ConvSpec, index: int, Tm: int, batch: int, board: FPGABoard,
-                layout: str, bank: int):
+def _layer_grid(spec: ConvSpec, index: int, Tm: int, batch: int, board: FPGABoard, layout: str, bank: int):
     """All (Tr, M_on) of one layer: bank counts (a, b, c) and cycles, flattened."""
     Tr = np.arange(1, spec.R + 1)
     M_on = _m_on_choices(spec.M, Tm)
@@ -215,8 +214,6 @@ def ef_train_schedule(specs: list[ConvSpec], batch: int, board: FPGABoard, layou
 def fits(specs: list[ConvSpec], tiling: Tiling, board: FPGABoard, budget: Budget | None = None) -> tuple[int, int]:
     """(DSP, BRAM_18K) of the conv engine; raises InputError naming the resource, need and limit if over
     `budget` (or over the whole board when no budget is given)."""
-    from dse.cost.fpga import buffer_depths
-    from dse.cost.fpga_resources import conv_bram
     cand = tiling.candidates()
     depth = buffer_depths(specs, cand)
     dsp = int(conv_dsp(tiling.Tm, tiling.Tm, board.dsp_per_fp32_mac))
