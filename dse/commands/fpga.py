@@ -56,10 +56,10 @@ def _tiling(args: argparse.Namespace, board, specs, budget: Budget) -> Tiling:
     if args.tiling == "ef-train":
         return ef_train_schedule(specs, args.batch, board, args.layout, budget)
     record = TilingRecord.load(args.tiling)
-    names = [s.name for s in specs]
-    if record.board != board.name or [l.name for l in record.layers] != names:
-        raise InputError(f"{args.tiling}: field layers/board is for {record.board}/{record.network}, not "
-                         f"{board.name}/{args.network} (layers {names})")
+    for field, have, want in (("board", record.board, board.name), ("network", record.network, args.network),
+                              ("layers", [l.name for l in record.layers], [s.name for s in specs])):
+        if have != want:
+            raise InputError(f"{args.tiling}: field {field} is {have!r}, but the estimate is for {want!r}")
     return Tiling(record.Tm, tuple(l.Tr for l in record.layers), tuple(l.M_on for l in record.layers))
 
 

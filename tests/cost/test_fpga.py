@@ -48,6 +48,17 @@ def test_two_row_tiles_two_channel_tiles_by_hand():
     assert cycles(spec(32, 32, 8, 4), 16, 4, 32, 2) == {"fp": 10912, "bp": 12800, "wu": 11728}
 
 
+def test_layouts_without_reuse_by_hand():
+    layer = spec(16, 16, 4, 4)
+    # reshaped, no reuse: every image is a first image. FP per image = Latb1 + t_OUT + t_start = 720 + 64 + 400;
+    # BP per image = 1120 + 64 + 400; WU = B * WU(B=1) + (B-1) * ceil(M/Tm) ceil(N/Tn) * t_WEI = 2 * 1184 + 576.
+    assert cycles(layer, 16, 4, 16, 2, "reshaped") == {"fp": 2 * 1184, "bp": 2 * 1584, "wu": 2 * 1184 + 576}
+    # bchw, B=1: one burst per channel row. t_IFM = 16 ch * 6 rows * (400 + ceil(6/4)) = 38592;
+    # t_OUT = 16 * 4 rows * (400 + ceil(4/4)) = 25664; t_WEI = 16 * (400 + ceil(16*9/4)) = 6976.
+    # FP = Latb1 + t_OUT + t_start = (38592 + 144) + 25664 + 400 = 64800.
+    assert cycles(layer, 16, 4, 16, 1, "bchw")["fp"] == 64800
+
+
 def test_first_layer_has_no_backward_pass():
     layers = [spec(16, 3, 4, 4), spec(16, 16, 4, 4)]
     out = pass_cycles(layers, Candidates.single(16, [4, 4], [16, 16]), 1, ZCU)
