@@ -227,6 +227,30 @@ def fits(specs: list[ConvSpec], tiling: Tiling, board: FPGABoard, budget: Budget
     return dsp, bram
 
 
+class BufferScheduler:
+    """Schedules every layer exactly inside given buffers: Tm and the IFM / OFM / weight bank counts per buffer
+    half fix the hardware, and each layer then takes its fastest (Tr, M_on) that fits. The per-Tm candidate grids
+    are computed once and reused, so a search that samples buffer sizes stays cheap."""
+
+    def __init__(self, specs: list[ConvSpec], batch: int, board: FPGABoard, layout: str = "reshaped_reuse") -> None:
+        self.specs, self.batch, self.board, self.layout = specs, batch, board, layout
+        self._grids: dict[int, list] = {}
+
+    def banks(self, Tm: int, wei_banks: int, ifm_share: float, bram_limit: int) -> tuple[int, int, int]:
+        """(IFM, OFM, weight) banks: the weight buffer first, the rest of half the BRAM budget split by share."""
+        left = max((bram_limit // 2) // Tm - Tm * wei_banks, 0)
+        ifm = max(1, int(ifm_share * left))
+        return ifm, max(1, left - ifm), wei_banks
+
+    def tiling(self, Tm: int, a: int, b: int, c: int) -> Tiling | None:
+        """The fastest tiling within the banks, or None when some layer fits no (Tr, M_on)."""
+        if Tm not in self._grids:
+            bank = self.board.bram_18k_fp32_words
+            self._grids[Tm] = [_layer_grid(s, i, Tm, self.batch, self.board, self.layout, bank)
+                               for i, s in enumerate(self.specs)]
+        return _pick(self._grids[Tm], Tm, a, b, c)
+
+
 def optuna_study(specs: list[ConvSpec], batch: int, board: FPGABoard, layout: str = "reshaped_reuse",
                  budget: Budget = Budget(), trials: int = 300, seed: int = 0, storage: str | None = None,
                  study_name: str = "fpga_tiling"):
@@ -236,22 +260,16 @@ def optuna_study(specs: list[ConvSpec], batch: int, board: FPGABoard, layout: st
     import optuna
 
     dsp_limit, bram_limit = budget.limits(board)
-    half = bram_limit // 2
     tm_max = int(np.sqrt(board.dsp / board.dsp_per_fp32_mac))
-    bank = board.bram_18k_fp32_words
-    layers: dict[int, list] = {}
+    scheduler = BufferScheduler(specs, batch, board, layout)
 
     def objective(trial: "optuna.Trial") -> tuple[float, float, float, float]:
         Tm = trial.suggest_int("Tm", 1, tm_max)
-        c = trial.suggest_int("wei_banks", 1, max(1, half // (Tm * Tm)))
+        c = trial.suggest_int("wei_banks", 1, max(1, (bram_limit // 2) // (Tm * Tm)))
         share = trial.suggest_float("ifm_share", 0.0, 1.0)  # of the BRAM left after the weight buffer
-        left = max(half // Tm - Tm * c, 0)
-        a = max(1, int(share * left))
-        b = max(1, left - a)
+        a, b, c = scheduler.banks(Tm, c, share, bram_limit)
         dsp = int(conv_dsp(Tm, Tm, board.dsp_per_fp32_mac))
-        if Tm not in layers:
-            layers[Tm] = [_layer_grid(s, i, Tm, batch, board, layout, bank) for i, s in enumerate(specs)]
-        tiling = _pick(layers[Tm], Tm, a, b, c)
+        tiling = scheduler.tiling(Tm, a, b, c)
         trial.set_constraint("unscheduled_layers", 0.0 if tiling else 1.0)
         if tiling is None:
             trial.set_constraint("dsp", dsp - dsp_limit)

@@ -1,0 +1,93 @@
+"""`fpga-tiling`: EF-Train's channel-parallel training engine on an edge FPGA, swept over board and buffers.
+
+A point fixes the hardware — the board, Tm (= Tn) and the weight / IFM / OFM buffer sizes (weight banks, then the
+IFM share of the BRAM left in half the budget) — and every layer is then scheduled exactly inside those buffers
+(`BufferScheduler`). Over-budget DSP or BRAM and layers that fit no tile are constraint violations, so the Pareto
+set only holds designs the board can build. The chosen point becomes a tiling record and, with it, an HLS project.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dse.cost.fpga import evaluate
+from dse.cost.fpga_network import ConvSpec, network_specs
+from dse.hw.fpga import FPGABoard, load_board
+from dse.search.fpga_tiling import Budget, BufferScheduler, Tiling
+from dse.search.problems import Problem
+from dse.search.tiling import make_record
+
+METRICS = ("seconds", "energy_j", "cycles", "dsp", "bram_18k", "gflops", "gflops_per_w", "power_w")
+
+
+@lru_cache(maxsize=32)
+def _specs(network: str, batch: int) -> tuple[ConvSpec, ...]:
+    return tuple(network_specs(network, batch))
+
+
+class FPGATiling(Problem):
+    kind = "fpga-tiling"
+    DEFAULTS = {"network": "vgg16", "batch": 16, "board": "zcu102", "layout": "reshaped_reuse", "Tm": 16,
+                "wei_banks": 4, "ifm_share": 0.5, "dsp_budget": 0.8, "bram_budget": 0.75}
+    METRICS = frozenset(METRICS)
+
+    def __init__(self, fixed: dict[str, Any]) -> None:
+        super().__init__(fixed)
+        self._schedulers: dict[tuple, BufferScheduler] = {}
+
+    def _design(self, point: dict[str, Any]) -> tuple[FPGABoard, list[ConvSpec], Budget, Tiling | None, tuple]:
+        board = load_board(str(point["board"]))
+        batch, Tm = int(point["batch"]), int(point["Tm"])
+        specs = list(_specs(str(point["network"]), batch))
+        budget = Budget(float(point["dsp_budget"]), float(point["bram_budget"]))
+        key = (point["network"], batch, board.name, point["layout"])
+        if key not in self._schedulers:
+            self._schedulers[key] = BufferScheduler(specs, batch, board, str(point["layout"]))
+        scheduler = self._schedulers[key]
+        banks = scheduler.banks(Tm, int(point["wei_banks"]), float(point["ifm_share"]), budget.limits(board)[1])
+        return board, specs, budget, scheduler.tiling(Tm, *banks), banks
+
+    def evaluate(self, points: list[dict[str, Any]]) -> pd.DataFrame:
+        rows = []
+        for point in points:
+            board, specs, budget, tiling, (a, b, c) = self._design(point)
+            dsp_limit, bram_limit = budget.limits(board)
+            Tm = int(point["Tm"])
+            if tiling is None:
+                row = {m: np.inf for m in METRICS}
+                row.update(violation_unscheduled_layers=1.0,
+                           violation_dsp=board.dsp_per_fp32_mac * Tm * Tm - dsp_limit,
+                           violation_bram_18k=2 * Tm * (a + b + Tm * c) - bram_limit)
+                rows.append(row)
+                continue
+            cost = evaluate(specs, tiling.candidates(), int(point["batch"]), board, str(point["layout"]))
+            rows.append({
+                "seconds": cost.seconds[0], "energy_j": cost.energy_j[0], "cycles": cost.cycles[0],
+                "dsp": cost.dsp[0], "bram_18k": cost.bram_18k[0], "gflops": cost.extra["gflops"][0],
+                "gflops_per_w": cost.extra["gflops_per_w"][0], "power_w": cost.extra["power_w_model"][0],
+                "violation_unscheduled_layers": 0.0,
+                "violation_dsp": cost.extra["dsp_conv"][0] - dsp_limit,
+                "violation_bram_18k": cost.extra["bram_18k_conv"][0] - bram_limit,
+            })
+        return pd.DataFrame(rows)
+
+    def artifacts(self, point: dict[str, Any], out: Path) -> dict[str, Path]:
+        """The chosen design as a tiling record (the file `dse hls generate --tiling` reads)."""
+        board, specs, _, tiling, _ = self._design(point)
+        if tiling is None:
+            return {}
+        out.mkdir(parents=True, exist_ok=True)
+        cost = evaluate(specs, tiling.candidates(), int(point["batch"]), board, str(point["layout"]))
+        record = make_record(board, str(point["network"]), int(point["batch"]), str(point["layout"]), specs,
+                             tiling.Tm, tiling.Tr, tiling.M_on, board.clock_hz, cost)
+        path = out / "tiling.yaml"
+        record.save(path)
+        return {"tiling record": path}
+
+
+PROBLEMS = {FPGATiling.kind: FPGATiling}
