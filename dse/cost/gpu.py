@@ -1,0 +1,75 @@
+"""Mobile-GPU latency and energy: a roofline per kernel with achieved efficiencies and launch overhead.
+
+Every layer of the graph (forward, backward-data, weight-gradient, weight-update: whatever `dse.workload.training`
+produced) runs as one kernel:
+    t_compute = FLOPs / (peak(precision, mode) x eff),  eff = gemm_efficiency[precision] for conv/FC/matmul/LSTM,
+                                                            elementwise_efficiency for the rest
+    t_memory  = bytes / (DRAM bandwidth x bandwidth_efficiency),  bytes = operands read + results written, at
+                the precision's element size
+    t         = max(t_compute, t_memory) + launch_overhead
+so t never falls below the compute bound FLOPs/peak nor the memory bound bytes/bandwidth. Reshapes are views
+(no kernel). Power: the module draws its power-mode budget while a kernel is at its roofline bound and idle
+power in the launch gaps: E = P_idle t + (P_mode - P_idle) max(t_compute, t_memory).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dse.cost.record import Cost
+from dse.hw.gpu import PRECISION_BYTES, MobileGPU
+from dse.workload.graph import Workload
+from dse.workload.layer import COMPUTE_OPS, Op
+
+#: Ops that launch no kernel: views and ops dse cannot cost.
+NO_KERNEL = frozenset({Op.RESHAPE, Op.UNKNOWN})
+
+
+def layer_arrays(workload: Workload, precision: str) -> dict[str, np.ndarray]:
+    """Per-layer FLOPs, DRAM bytes at `precision`, and flags (GEMM-like, launches a kernel), in graph order."""
+    layers = workload.layers()
+    size = PRECISION_BYTES[precision]
+    return {
+        "flops": np.array([l.flops for l in layers], dtype=float),
+        "bytes": np.array([(l.input_bytes + l.weight_bytes + l.output_bytes) * size / l.elem_bytes
+                           for l in layers], dtype=float),
+        "gemm": np.array([l.op in COMPUTE_OPS for l in layers]),
+        "kernel": np.array([l.op not in NO_KERNEL for l in layers]),
+        "macs": np.array([l.macs for l in layers], dtype=float),
+    }
+
+
+def layer_costs(workload: Workload, gpu: MobileGPU, precision: str = "fp16", mode: str | None = None) -> Cost:
+    """One Cost entry per layer (numpy arrays over layers)."""
+    gpu.check_precision(precision)
+    power = gpu.mode(mode)
+    peak = gpu.peak_flops(precision, mode)
+    a = layer_arrays(workload, precision)
+    eff = np.where(a["gemm"], gpu.gemm_efficiency[precision], gpu.elementwise_efficiency)
+    t_compute = a["flops"] / (peak * eff)
+    t_memory = a["bytes"] / (gpu.dram_bw_bytes_per_s * gpu.bandwidth_efficiency)
+    busy = np.where(a["kernel"], np.maximum(t_compute, t_memory), 0.0)
+    seconds = busy + np.where(a["kernel"], gpu.launch_overhead_s, 0.0)
+    static = gpu.idle_w * seconds
+    energy = static + (power.power_w - gpu.idle_w) * busy
+    utilization = np.divide(a["flops"], peak * seconds, out=np.zeros_like(seconds), where=seconds > 0)
+    return Cost(cycles=seconds * power.gpu_clock_hz, seconds=seconds, energy_j=energy, energy_static_j=static,
+                macs=a["macs"], flops=a["flops"], dram_bytes=np.where(a["kernel"], a["bytes"], 0.0),
+                utilization=utilization,
+                extra={"compute_bound_s": a["flops"] / peak, "memory_bound_s": a["bytes"] / gpu.dram_bw_bytes_per_s,
+                       "memory_bound": t_memory > t_compute})
+
+
+def evaluate(workload: Workload, gpu: MobileGPU, precision: str = "fp16", mode: str | None = None) -> Cost:
+    """The whole graph (one inference, or one training step of the graph's batch) as one Cost of scalars."""
+    per_layer = layer_costs(workload, gpu, precision, mode)
+    seconds = float(per_layer.seconds.sum())
+    peak = gpu.peak_flops(precision, mode)
+    flops = float(per_layer.flops.sum())
+    return Cost(cycles=float(per_layer.cycles.sum()), seconds=seconds, energy_j=float(per_layer.energy_j.sum()),
+                energy_static_j=float(per_layer.energy_static_j.sum()), macs=float(per_layer.macs.sum()),
+                flops=flops, dram_bytes=float(per_layer.dram_bytes.sum()),
+                utilization=flops / (peak * seconds) if seconds > 0 else 0.0,
+                extra={"kernels": int(np.count_nonzero(per_layer.seconds)),
+                       "memory_bound_kernels": int(per_layer.extra["memory_bound"].sum()),
+                       "precision": precision, "power_mode": mode or gpu.default_mode})

@@ -1,0 +1,50 @@
+"""Reading `{value: ..., source: "..."}` entries from hardware YAML files with one-line errors.
+
+Every number in a shipped hardware file carries its provenance; these helpers keep the value, remember the
+source, and reject a missing, non-numeric or out-of-range value naming the file, the field and the value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from dse.errors import InputError
+
+
+def load_yaml(path: Path) -> dict:
+    """A YAML mapping read with `yaml.safe_load`; anything else is an InputError naming the file."""
+    if not path.is_file():
+        raise InputError(f"{path}: file does not exist")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def number(path: Path, data: dict, key: str, sources: dict[str, str], minimum: float = 0.0,
+           strict: bool = False) -> float:
+    """`data[key]['value']` as a float >= minimum (> minimum when strict); records its source under `key`."""
+    entry = data.get(key)
+    if not isinstance(entry, dict) or "value" not in entry or "source" not in entry:
+        raise InputError(f"{path}: field {key} must be {{value: <number>, source: <text>}}, got {entry!r}")
+    value = entry["value"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"{path}: field {key}.value must be a number, got {value!r}")
+    if value < minimum or (strict and value == minimum):
+        relation = ">" if strict else ">="
+        raise InputError(f"{path}: field {key}.value must be {relation} {minimum}, got {value!r}")
+    sources[key] = str(entry["source"])
+    return float(value)
+
+
+def mapping(path: Path, data: dict, key: str) -> dict:
+    """A required nested mapping."""
+    value = data.get(key)
+    if not isinstance(value, dict) or not value:
+        raise InputError(f"{path}: field {key} must be a non-empty mapping, got {value!r}")
+    return value
