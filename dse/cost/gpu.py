@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from dse.cost.record import Cost
+from dse.cost.totals import sum_layers
 from dse.hw.gpu import PRECISION_BYTES, MobileGPU
 from dse.workload.graph import Workload
 from dse.workload.layer import COMPUTE_OPS, Op
@@ -64,12 +65,8 @@ def evaluate(workload: Workload, gpu: MobileGPU, precision: str = "fp16", mode: 
     """The whole graph (one inference, or one training step of the graph's batch) as one Cost of scalars."""
     per_layer = layer_costs(workload, gpu, precision, mode)
     seconds = float(per_layer.seconds.sum())
-    peak = gpu.peak_flops(precision, mode)
-    flops = float(per_layer.flops.sum())
-    return Cost(cycles=float(per_layer.cycles.sum()), seconds=seconds, energy_j=float(per_layer.energy_j.sum()),
-                energy_static_j=float(per_layer.energy_static_j.sum()), macs=float(per_layer.macs.sum()),
-                flops=flops, dram_bytes=float(per_layer.dram_bytes.sum()),
-                utilization=flops / (peak * seconds) if seconds > 0 else 0.0,
-                extra={"kernels": int(np.count_nonzero(per_layer.seconds)),
+    utilization = float(per_layer.flops.sum()) / (gpu.peak_flops(precision, mode) * seconds) if seconds > 0 else 0.0
+    return sum_layers(per_layer, utilization,
+                      {"kernels": int(np.count_nonzero(per_layer.seconds)),
                        "memory_bound_kernels": int(per_layer.extra["memory_bound"].sum()),
                        "precision": precision, "power_mode": mode or gpu.default_mode})

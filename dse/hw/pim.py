@@ -1,0 +1,83 @@
+"""Processing-in-memory devices read from `accelerators/pim/<name>.yaml` into a validated `PIMDevice`.
+
+Two technologies: `dram` (Ambit-style row operations on DDR3) and `racetrack` (PIRM/CORUSCANT transverse reads).
+Each has its own required per-operation figures (see `FIELDS`); all are `{value, source}` entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dse.errors import InputError
+from dse.hw.embodied import Embodied, parse_embodied
+from dse.hw.values import load_yaml, mapping, number
+from dse.resources import accelerators
+
+COMMON = ("idle_w", "capacity_bytes", "inference_bits", "inference_accumulator_bits", "training_bits",
+          "training_accumulator_bits")
+FIELDS = {
+    "dram": ("row_bits", "parallel_rows", "row_op_latency_s", "row_op_energy_j"),
+    "racetrack": ("nanowires_per_dbc", "trd", "pim_dbcs", "tr_latency_s", "write_latency_s", "shift_latency_s",
+                  "tr_energy_j", "write_energy_j", "shift_energy_j"),
+}
+#: Row-operation counts a DRAM device must give (Ambit primitives).
+ROW_OPS = ("and", "not", "xor", "maj", "copy")
+#: Figures that are counts and must be whole numbers.
+WHOLE = {"row_bits", "parallel_rows", "nanowires_per_dbc", "trd", "pim_dbcs", "inference_bits",
+         "inference_accumulator_bits", "training_bits", "training_accumulator_bits"}
+
+
+@dataclass(frozen=True)
+class PIMDevice:
+    """A PIM memory: technology, its per-operation figures (`params`, SI units in the names), idle power, BOM."""
+
+    name: str
+    technology: str
+    params: dict[str, float]
+    row_ops: dict[str, float]
+    embodied: Embodied
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def idle_w(self) -> float:
+        return self.params["idle_w"]
+
+    def bits(self, training: bool) -> tuple[int, int]:
+        """(operand bits, accumulator bits) for inference or training."""
+        kind = "training" if training else "inference"
+        return int(self.params[f"{kind}_bits"]), int(self.params[f"{kind}_accumulator_bits"])
+
+
+def known_pims() -> list[str]:
+    return sorted(p.stem for p in accelerators("pim").glob("*.yaml"))
+
+
+def load_pim_file(path: Path) -> PIMDevice:
+    data = load_yaml(path)
+    technology = data.get("technology")
+    if technology not in FIELDS:
+        raise InputError(f"{path}: field technology must be one of {', '.join(FIELDS)}, got {technology!r}")
+    sources: dict[str, str] = {}
+    params = {}
+    for key in COMMON + FIELDS[technology]:
+        value = number(path, data, key, sources, strict=key != "idle_w")
+        if key in WHOLE and value != int(value):
+            raise InputError(f"{path}: field {key}.value must be a whole number, got {value!r}")
+        params[key] = value
+    if technology == "racetrack" and params["trd"] < 2:
+        raise InputError(f"{path}: field trd.value must be at least 2 (a TR over two operands), got {params['trd']!r}")
+    row_ops = {}
+    if technology == "dram":
+        ops = mapping(path, data, "row_ops")
+        row_ops = {op: number(path, ops, op, sources, strict=True) for op in ROW_OPS}
+    return PIMDevice(str(data.get("name", path.stem)), technology, params, row_ops,
+                     parse_embodied(path, data, sources), sources)
+
+
+def load_pim(name: str) -> PIMDevice:
+    """A shipped PIM device by name (ddr3-pim, racetrack-pim), or a path to a PIM YAML file."""
+    path = Path(name) if name.endswith((".yaml", ".yml")) else accelerators("pim", f"{name}.yaml")
+    if not path.is_file():
+        raise InputError(f"unknown pim device {name!r}; known: {', '.join(known_pims())}")
+    return load_pim_file(path)
