@@ -1,0 +1,107 @@
+"""`dse compare`: one workload on several platforms: latency, energy per job, power, embodied and lifetime carbon."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dse.cost.carbon import J_PER_KWH, Profile, check_activity, check_years, fleet_lifetime, load_act, profile, \
+    reference_seconds
+from dse.cost.platform import load_platform, platform_names
+from dse.errors import InputError
+from dse.plot.carbon import plot_breakeven, plot_lifetime
+from dse.workload.zoo import build
+
+
+def add_job_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared with `dse carbon`: which job, how busy, how long, which grid."""
+    parser.add_argument("--workload", default="alexnet", help="zoo model (default alexnet)")
+    parser.add_argument("--training", action="store_true", help="cost one training step instead of an inference")
+    parser.add_argument("--batch", type=int, help="batch size (default: the model's own)")
+    parser.add_argument("--precision", help="override every platform's default precision (fp32, fp16, int8)")
+    parser.add_argument("--lifetime-years", type=float, default=5.0, dest="lifetime_years",
+                        help="device lifetime in years (default 5)")
+    parser.add_argument("--grid", default="world", help="grid of operation, an ACT/SCARIF name (default world)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("compare", help="compare platforms on one workload, with embodied and lifetime carbon")
+    add_job_arguments(parser)
+    parser.add_argument("--platforms", required=True, help="comma-separated platform names")
+    parser.add_argument("--activity", type=float, default=0.5,
+                        help="demand as the busy fraction of the fastest listed platform, 0..1 (default 0.5)")
+    parser.add_argument("--out", help="folder for the table (CSV, JSON) and plots (PNG, SVG)")
+    parser.add_argument("--force", action="store_true", help="write into a non-empty --out folder")
+    parser.set_defaults(func=_compare)
+
+
+def profiles(args: argparse.Namespace, names: list[str]) -> tuple[list[Profile], list[str]]:
+    """Carbon profiles of the named platforms running the job of `args`, and their precisions."""
+    check_years(args.lifetime_years)
+    act = load_act()
+    workload = build(args.workload, batch=args.batch)
+    result, precisions = [], []
+    for name in names:
+        platform = load_platform(name, args.training, args.precision)
+        result.append(profile(platform.evaluate(workload, args.training), platform, act))
+        precisions.append(platform.precision)
+    return result, precisions
+
+
+def table(profs: list[Profile], precisions: list[str], activity: float, years: float, grid: float) -> pd.DataFrame:
+    t_ref = reference_seconds(profs)
+    rows = []
+    for p, precision in zip(profs, precisions):
+        life = fleet_lifetime(p, activity, years, t_ref, grid)
+        rows.append({
+            "platform": p.name, "precision": precision, "latency_s": float(p.seconds_per_job),
+            "energy_per_job_j": float(p.energy_per_job_j), "power_w": float(p.active_w), "idle_w": p.idle_w,
+            "embodied_energy_kwh": p.embodied_energy_j / J_PER_KWH, "embodied_carbon_kg": p.embodied_carbon_g / 1e3,
+            "units": int(life["units"]), "busy_per_unit": float(life["busy_per_unit"]),
+            "lifetime_energy_kwh": float(life["energy_j"]) / J_PER_KWH,
+            "lifetime_carbon_kg": float(life["carbon_g"]) / 1e3,
+        })
+    return pd.DataFrame(rows)
+
+
+def _out_dir(path: str, force: bool) -> Path:
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {path}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise InputError(f"--out {path}: folder is not empty; pass --force to write into it")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _compare(args: argparse.Namespace) -> int:
+    activity = float(check_activity(args.activity))
+    names = platform_names(args.platforms)
+    out = _out_dir(args.out, args.force) if args.out else None
+    grid = load_act().grid(args.grid)
+    profs, precisions = profiles(args, names)
+    frame = table(profs, precisions, activity, args.lifetime_years, grid)
+    info = {"workload": args.workload, "training": args.training, "activity": activity,
+            "lifetime_years": args.lifetime_years, "grid": args.grid, "grid_g_per_kwh": grid,
+            "platforms": json.loads(frame.to_json(orient="records"))}
+    if out:
+        frame.to_csv(out / "compare.csv", index=False)
+        (out / "compare.json").write_text(json.dumps(info, indent=2))
+        job = "training step" if args.training else "inference"
+        info["files"] = [str(p) for p in plot_lifetime(profs, args.lifetime_years, grid, out / "lifetime_carbon",
+                                                       f"{args.workload} {job}, {args.lifetime_years:g} years")]
+        if len(profs) > 1:
+            info["files"] += [str(p) for p in plot_breakeven(profs[0], profs[1:], out / "breakeven")]
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        with pd.option_context("display.width", 200, "display.max_columns", None):
+            print(frame.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        if out:
+            print(f"wrote {out}")
+    return 0

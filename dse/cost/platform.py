@@ -1,0 +1,122 @@
+"""Every platform the carbon comparison knows, behind one interface: evaluate a workload to a `Cost`, and
+carry the idle power and bill of materials carbon accounting needs.
+
+Mobile GPUs (`accelerators/gpu/`), PIM devices (`accelerators/pim/`) and edge FPGAs running the EF-Train
+training engine (`accelerators/fpga/` for compute, `accelerators/carbon/fpga/` for the bill of materials).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dse.cost import fpga as fpga_model
+from dse.cost import gpu as gpu_model
+from dse.cost import pim as pim_model
+from dse.cost.fpga_network import conv_specs
+from dse.cost.record import Cost
+from dse.errors import InputError
+from dse.hw.embodied import Embodied, parse_embodied
+from dse.hw.fpga import load_board
+from dse.hw.gpu import known_gpus, load_gpu
+from dse.hw.pim import known_pims, load_pim
+from dse.hw.values import load_yaml
+from dse.resources import accelerators
+from dse.search.fpga_tiling import ef_train_schedule
+from dse.workload.graph import Workload
+from dse.workload.training import training
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A device ready for comparison: `run(forward_workload, training)` returns the Cost of one job."""
+
+    name: str
+    kind: str
+    precision: str
+    idle_w: float
+    embodied: Embodied
+    run: Callable[[Workload, bool], Cost]
+
+    def evaluate(self, workload: Workload, train: bool = False) -> Cost:
+        """One inference, or one training step on the graph's batch (`workload` is the forward graph)."""
+        return self.run(workload, train)
+
+
+def _fpga_boms() -> list[str]:
+    return sorted(p.stem for p in accelerators("carbon", "fpga").glob("*.yaml"))
+
+
+def known_platforms() -> list[str]:
+    return known_gpus() + known_pims() + _fpga_boms()
+
+
+def _gpu(name: str, precision: str | None, train: bool) -> Platform:
+    gpu = load_gpu(name)
+    chosen = precision or ("fp32" if train else "fp16")
+    gpu.check_precision(chosen)
+    run = lambda w, t: gpu_model.evaluate(training(w) if t else w, gpu, chosen)  # noqa: E731
+    return Platform(name, "gpu", chosen, gpu.idle_w, gpu.embodied, run)
+
+
+def _pim(name: str, precision: str | None, train: bool) -> Platform:
+    dev = load_pim(name)
+    bits, _ = dev.bits(train)
+    native = f"int{bits}"
+    if precision not in (None, native):
+        raise InputError(f"pim {name}: precision {precision!r} is not supported for "
+                         f"{'training' if train else 'inference'}; it runs {native}")
+    run = lambda w, t: pim_model.evaluate(training(w) if t else w, dev)  # noqa: E731
+    return Platform(name, "pim", native, dev.idle_w, dev.embodied, run)
+
+
+def _fpga_run(board_name: str) -> Callable[[Workload, bool], Cost]:
+    board = load_board(board_name)
+
+    def run(workload: Workload, train: bool) -> Cost:
+        """EF-Train engine with Algorithm 1's tiling; inference is its forward pass (FP and BN cycles) alone."""
+        specs = conv_specs(workload)
+        batch = workload.layers()[0].N
+        cost = fpga_model.evaluate(specs, ef_train_schedule(specs, batch, board).candidates(), batch, board)
+        power = float(cost.extra["power_w_model"][0])
+        if train:
+            seconds = float(cost.seconds[0])
+            flops = float(cost.flops[0])
+        else:
+            cycles = float(cost.extra["cycles_fp"][0].sum() + cost.extra["cycles_bn_fp"].sum())
+            seconds = cycles / board.clock_hz
+            flops = float(sum(l.flops for l in workload.layers() if l.is_compute))
+        return Cost(cycles=seconds * board.clock_hz, seconds=seconds, energy_j=power * seconds,
+                    energy_static_j=board.static_w * seconds, flops=flops, dsp=float(cost.dsp[0]),
+                    bram_18k=float(cost.bram_18k[0]), extra={"board": board.name})
+
+    return run
+
+
+def _fpga(name: str, precision: str | None) -> Platform:
+    if precision not in (None, "fp32"):
+        raise InputError(f"fpga {name}: precision {precision!r} is not supported; the EF-Train engine runs fp32")
+    path = accelerators("carbon", "fpga", f"{name}.yaml")
+    sources: dict[str, str] = {}
+    embodied = parse_embodied(path, load_yaml(path), sources)
+    return Platform(name, "fpga", "fp32", load_board(name).static_w, embodied, _fpga_run(name))
+
+
+def load_platform(name: str, train: bool = False, precision: str | None = None) -> Platform:
+    """A platform by name; `precision` None picks the device's default (GPU fp16 inference, fp32 training)."""
+    if name in known_gpus():
+        return _gpu(name, precision, train)
+    if name in known_pims():
+        return _pim(name, precision, train)
+    if name in _fpga_boms():
+        return _fpga(name, precision)
+    raise InputError(f"unknown platform {name!r}; known: {', '.join(known_platforms())}")
+
+
+def platform_names(text: str) -> list[str]:
+    """A comma-separated --platforms list, checked."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise InputError(f"field --platforms must name at least one platform, got {text!r}")
+    return names
