@@ -88,7 +88,7 @@ def _compare(args: argparse.Namespace) -> int:
     frame = table(profs, precisions, activity, args.lifetime_years, grid)
     info = {"workload": args.workload, "training": args.training, "activity": activity,
             "lifetime_years": args.lifetime_years, "grid": args.grid, "grid_g_per_kwh": grid,
-            "platforms": json.loads(frame.to_json(orient="records"))}
+            "platforms": json.loads(frame.to_json(orient="records", double_precision=15))}
     if out:
         frame.to_csv(out / "compare.csv", index=False)
         (out / "compare.json").write_text(json.dumps(info, indent=2))
