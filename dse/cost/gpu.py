@@ -20,10 +20,17 @@ from dse.cost.record import Cost
 from dse.cost.totals import sum_layers
 from dse.hw.gpu import PRECISION_BYTES, MobileGPU
 from dse.workload.graph import Workload
-from dse.workload.layer import COMPUTE_OPS, Op
+from dse.workload.layer import COMPUTE_OPS, Layer, Op, Pass
 
 #: Ops that launch no kernel: views and ops dse cannot cost.
 NO_KERNEL = frozenset({Op.RESHAPE, Op.UNKNOWN})
+
+
+def _traffic(layer: Layer) -> int:
+    """Bytes a kernel moves at the layer's element size; an embedding lookup reads only the rows it gathers."""
+    if layer.op is Op.EMBEDDING and layer.pass_ is Pass.FORWARD:
+        return 2 * layer.output_bytes
+    return layer.input_bytes + layer.weight_bytes + layer.output_bytes
 
 
 def layer_arrays(workload: Workload, precision: str) -> dict[str, np.ndarray]:
@@ -32,8 +39,7 @@ def layer_arrays(workload: Workload, precision: str) -> dict[str, np.ndarray]:
     size = PRECISION_BYTES[precision]
     return {
         "flops": np.array([l.flops for l in layers], dtype=float),
-        "bytes": np.array([(l.input_bytes + l.weight_bytes + l.output_bytes) * size / l.elem_bytes
-                           for l in layers], dtype=float),
+        "bytes": np.array([_traffic(l) * size / l.elem_bytes for l in layers], dtype=float),
         "gemm": np.array([l.op in COMPUTE_OPS for l in layers]),
         "kernel": np.array([l.op not in NO_KERNEL for l in layers]),
         "macs": np.array([l.macs for l in layers], dtype=float),
