@@ -6,7 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from dse.cost.carbon import J_PER_KWH, Profile, check_activity, check_years, fleet_lifetime, load_act, profile, \

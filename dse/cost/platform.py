@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from dse.cost import fpga as fpga_model
 from dse.cost import gpu as gpu_model
