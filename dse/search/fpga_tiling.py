@@ -242,13 +242,21 @@ class BufferScheduler:
         ifm = max(1, int(ifm_share * left))
         return ifm, max(1, left - ifm), wei_banks
 
-    def tiling(self, Tm: int, a: int, b: int, c: int) -> Tiling | None:
-        """The fastest tiling within the banks, or None when some layer fits no (Tr, M_on)."""
+    def _layers(self, Tm: int) -> list:
         if Tm not in self._grids:
             bank = self.board.bram_18k_fp32_words
             self._grids[Tm] = [_layer_grid(s, i, Tm, self.batch, self.board, self.layout, bank)
                                for i, s in enumerate(self.specs)]
-        return _pick(self._grids[Tm], Tm, a, b, c)
+        return self._grids[Tm]
+
+    def minimum_banks(self, Tm: int) -> tuple[int, int, int]:
+        """The smallest (IFM, OFM, weight) banks that hold every layer's smallest tile (Tr = 1, M_on = Tm)."""
+        layers = self._layers(Tm)
+        return tuple(max(int(g[k].min()) for g in layers) for k in (2, 3, 4))  # type: ignore[return-value]
+
+    def tiling(self, Tm: int, a: int, b: int, c: int) -> Tiling | None:
+        """The fastest tiling within the banks, or None when some layer fits no (Tr, M_on)."""
+        return _pick(self._layers(Tm), Tm, a, b, c)
 
 
 def optuna_study(specs: list[ConvSpec], batch: int, board: FPGABoard, layout: str = "reshaped_reuse",

@@ -1,8 +1,11 @@
 """`fpga-tiling`: EF-Train's channel-parallel training engine on an edge FPGA, swept over board and buffers.
 
-A point fixes the hardware — the board, Tm (= Tn) and the weight / IFM / OFM buffer sizes (weight banks, then the
-IFM share of the BRAM left in half the budget) — and every layer is then scheduled exactly inside those buffers
-(`BufferScheduler`). Over-budget DSP or BRAM and layers that fit no tile are constraint violations, so the Pareto
+A point fixes the hardware as shares of the board's budgets, so every board gets a sensible range from one sweep:
+`dsp_share` of the DSP budget sets Tm (= Tn) = floor(sqrt(share * DSP budget / DSPs per MAC)), `wei_share` of half
+the BRAM budget goes to weight banks, and `ifm_share` of the rest to IFM banks (the remainder to OFM). Each buffer is
+grown to at least what every layer's smallest tile needs, and every layer is then scheduled exactly inside the
+buffers (`BufferScheduler`). A design whose buffers outgrow the BRAM budget is still priced, and its overflow is the
+constraint violation, so the sampler learns how far out of bounds it was. Over-budget DSP or BRAM and layers that fit no tile are constraint violations, so the Pareto
 set only holds designs the board can build. The chosen point becomes a tiling record and, with it, an HLS project.
 """
 
@@ -17,12 +20,13 @@ import pandas as pd
 
 from dse.cost.fpga import evaluate
 from dse.cost.fpga_network import ConvSpec, network_specs
+from dse.errors import InputError
 from dse.hw.fpga import FPGABoard, load_board
 from dse.search.fpga_tiling import Budget, BufferScheduler, Tiling
 from dse.search.problems import Problem
 from dse.search.tiling import make_record
 
-METRICS = ("seconds", "energy_j", "cycles", "dsp", "bram_18k", "gflops", "gflops_per_w", "power_w")
+METRICS = ("seconds", "energy_j", "cycles", "dsp", "bram_18k", "gflops", "gflops_per_w", "power_w", "Tm")
 
 
 @lru_cache(maxsize=32)
@@ -32,45 +36,42 @@ def _specs(network: str, batch: int) -> tuple[ConvSpec, ...]:
 
 class FPGATiling(Problem):
     kind = "fpga-tiling"
-    DEFAULTS = {"network": "vgg16", "batch": 16, "board": "zcu102", "layout": "reshaped_reuse", "Tm": 16,
-                "wei_banks": 4, "ifm_share": 0.5, "dsp_budget": 0.8, "bram_budget": 0.75}
+    DEFAULTS = {"network": "vgg16", "batch": 16, "board": "zcu102", "layout": "reshaped_reuse", "dsp_share": 1.0,
+                "wei_share": 0.3, "ifm_share": 0.5, "dsp_budget": 0.8, "bram_budget": 0.75}
     METRICS = frozenset(METRICS)
 
     def __init__(self, fixed: dict[str, Any]) -> None:
         super().__init__(fixed)
         self._schedulers: dict[tuple, BufferScheduler] = {}
 
-    def _design(self, point: dict[str, Any]) -> tuple[FPGABoard, list[ConvSpec], Budget, Tiling | None, tuple]:
+    def _design(self, point: dict[str, Any]) -> tuple[FPGABoard, list[ConvSpec], Budget, Tiling, int]:
         board = load_board(str(point["board"]))
-        batch, Tm = int(point["batch"]), int(point["Tm"])
+        batch = int(point["batch"])
         specs = list(_specs(str(point["network"]), batch))
         budget = Budget(float(point["dsp_budget"]), float(point["bram_budget"]))
+        dsp_limit, bram_limit = budget.limits(board)
+        share = _share("dsp_share", point["dsp_share"])
+        Tm = max(1, int(np.sqrt(share * dsp_limit / board.dsp_per_fp32_mac)))
+        wei_banks = max(1, int(_share("wei_share", point["wei_share"]) * (bram_limit // 2) / (Tm * Tm)))
         key = (point["network"], batch, board.name, point["layout"])
         if key not in self._schedulers:
             self._schedulers[key] = BufferScheduler(specs, batch, board, str(point["layout"]))
         scheduler = self._schedulers[key]
-        banks = scheduler.banks(Tm, int(point["wei_banks"]), float(point["ifm_share"]), budget.limits(board)[1])
-        return board, specs, budget, scheduler.tiling(Tm, *banks), banks
+        sampled = scheduler.banks(Tm, wei_banks, _share("ifm_share", point["ifm_share"]), bram_limit)
+        banks = tuple(max(x, need) for x, need in zip(sampled, scheduler.minimum_banks(Tm)))
+        return board, specs, budget, scheduler.tiling(Tm, *banks), Tm
 
     def evaluate(self, points: list[dict[str, Any]]) -> pd.DataFrame:
         rows = []
         for point in points:
-            board, specs, budget, tiling, (a, b, c) = self._design(point)
+            board, specs, budget, tiling, Tm = self._design(point)
             dsp_limit, bram_limit = budget.limits(board)
-            Tm = int(point["Tm"])
-            if tiling is None:
-                row = {m: np.inf for m in METRICS}
-                row.update(violation_unscheduled_layers=1.0,
-                           violation_dsp=board.dsp_per_fp32_mac * Tm * Tm - dsp_limit,
-                           violation_bram_18k=2 * Tm * (a + b + Tm * c) - bram_limit)
-                rows.append(row)
-                continue
             cost = evaluate(specs, tiling.candidates(), int(point["batch"]), board, str(point["layout"]))
             rows.append({
                 "seconds": cost.seconds[0], "energy_j": cost.energy_j[0], "cycles": cost.cycles[0],
                 "dsp": cost.dsp[0], "bram_18k": cost.bram_18k[0], "gflops": cost.extra["gflops"][0],
                 "gflops_per_w": cost.extra["gflops_per_w"][0], "power_w": cost.extra["power_w_model"][0],
-                "violation_unscheduled_layers": 0.0,
+                "Tm": Tm,
                 "violation_dsp": cost.extra["dsp_conv"][0] - dsp_limit,
                 "violation_bram_18k": cost.extra["bram_18k_conv"][0] - bram_limit,
             })
@@ -79,8 +80,6 @@ class FPGATiling(Problem):
     def artifacts(self, point: dict[str, Any], out: Path) -> dict[str, Path]:
         """The chosen design as a tiling record (the file `dse hls generate --tiling` reads)."""
         board, specs, _, tiling, _ = self._design(point)
-        if tiling is None:
-            return {}
         out.mkdir(parents=True, exist_ok=True)
         cost = evaluate(specs, tiling.candidates(), int(point["batch"]), board, str(point["layout"]))
         record = make_record(board, str(point["network"]), int(point["batch"]), str(point["layout"]), specs,
@@ -88,6 +87,13 @@ class FPGATiling(Problem):
         path = out / "tiling.yaml"
         record.save(path)
         return {"tiling record": path}
+
+
+def _share(name: str, value: Any) -> float:
+    share = float(value)
+    if not 0.0 < share <= 1.0:
+        raise InputError(f"fpga-tiling: parameter {name} must be in (0, 1], got {value!r}")
+    return share
 
 
 PROBLEMS = {FPGATiling.kind: FPGATiling}

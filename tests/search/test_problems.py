@@ -1,0 +1,68 @@
+"""The explore problems agree with the models they wrap, and flag designs a board cannot hold."""
+
+import math
+
+import numpy as np
+import pytest
+
+from dse.cost.carbon import lifetime_carbon_g
+from dse.cost.fpga import evaluate as fpga_evaluate
+from dse.cost.fpga_network import network_specs
+from dse.cost.platform import load_platform
+from dse.hw.fpga import load_board
+from dse.hw.system import load_system
+from dse.mapping.h2h import run_h2h
+from dse.mapping.problem import compile_problem
+from dse.search.problems import PROBLEMS
+from dse.search.tiling import TilingRecord
+from dse.workload import build
+
+
+def point(kind, **changes):
+    problem = PROBLEMS[kind]({})
+    return problem, {**problem.fixed, **changes}
+
+
+def test_fpga_tiling_point_is_the_models_cost_of_its_tiling(tmp_path):
+    problem, p = point("fpga-tiling", network="ef_train_1x", batch=8, board="pynq-z1", dsp_share=1.0)
+    row = problem.evaluate([p]).iloc[0]
+    board = load_board("pynq-z1")
+    # Tm from the DSP budget by hand: floor(sqrt(0.8 * 220 / 5)) = floor(5.93) = 5
+    assert row["Tm"] == 5 == math.isqrt(int(0.8 * board.dsp) // board.dsp_per_fp32_mac)
+    record = TilingRecord.load(problem.artifacts(p, tmp_path)["tiling record"])
+    assert record.Tm == 5 and record.board == "pynq-z1"
+    specs = network_specs("ef_train_1x", 8)
+    from dse.search.fpga_tiling import Tiling
+
+    tiling = Tiling(record.Tm, tuple(l.Tr for l in record.layers), tuple(l.M_on for l in record.layers))
+    cost = fpga_evaluate(specs, tiling.candidates(), 8, board)
+    assert row["seconds"] == pytest.approx(float(cost.seconds[0]))
+    assert row["dsp"] == pytest.approx(float(cost.dsp[0]))
+    assert row["violation_dsp"] <= 0 and row["violation_bram_18k"] <= 0
+
+
+def test_fpga_tiling_flags_a_dsp_budget_overrun():
+    problem, p = point("fpga-tiling", network="ef_train_1x", batch=8, board="pynq-z1", dsp_budget=1.0)
+    rows = problem.evaluate([p, {**p, "dsp_budget": 0.8}])
+    # Tm = floor(sqrt(220 / 5)) = 6 takes 180 DSP: over an 80% budget (176), within 100% (220)
+    assert list(rows["Tm"]) == [6, 5]
+    assert rows["violation_dsp"].iloc[0] == 180 - 220
+
+
+def test_h2h_point_reports_step_4_and_step_2():
+    problem, p = point("h2h-mapping", workload="resnet18", bandwidth_gbps=0.25)
+    row = problem.evaluate([p]).iloc[0]
+    result = run_h2h(compile_problem(build("resnet18"), load_system("h2h", 0.25e9)))
+    assert row["latency_s"] == pytest.approx(result.steps[4].makespan_s)
+    assert row["step2_latency_s"] == pytest.approx(result.steps[2].makespan_s)
+    assert row["latency_vs_step2"] <= 1.0
+
+
+def test_platform_point_carbon_is_the_carbon_model():
+    problem, p = point("platform-compare", workload="resnet18", platform="racetrack-pim", activity=0.3)
+    row = problem.evaluate([p]).iloc[0]
+    platform = load_platform("racetrack-pim")
+    cost = platform.evaluate(build("resnet18"), False)
+    assert row["seconds"] == pytest.approx(float(cost.seconds))
+    assert row["lifetime_carbon_kg"] * 1e3 == pytest.approx(float(np.asarray(
+        lifetime_carbon_g(cost, platform, 0.3, 5.0))))
