@@ -180,7 +180,10 @@ def run_study(spec: StudySpec, seed: int, storage: optuna.storages.BaseStorage, 
     study = create_or_load(spec, seed, storage)
     problem = PROBLEMS[spec.problem](spec.fixed)
     done = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
-    bar = tqdm(total=spec.trials, initial=min(len(done), spec.trials), desc=spec.name, unit="trial",
+    target = spec.trials
+    if spec.sampler == "exact":
+        target = min(target, math.prod(len(v) for v in grid_points(spec).values()))
+    bar = tqdm(total=target, initial=min(len(done), target), desc=spec.name, unit="trial",
                disable=not progress, dynamic_ncols=True, leave=True)
     if spec.sampler == "exact":
         _run_exact(spec, problem, study, len(done), bar, on_batch)
