@@ -1,0 +1,110 @@
+"""Fill `templates/hls/` from a tiling record, so the HLS kernel and the FPGA cost model read the same numbers
+(Tm, Tn, Tr, M_on, buffer depths, part, clock). Everything that reaches C++ or Tcl is checked first."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import jinja2
+
+from dse.errors import InputError
+from dse.hls import golden
+from dse.hls.golden import Buffers, KernelLayer
+from dse.hls.reference import conv_out_size
+from dse.hls.reshape import fc_in_words
+from dse.resources import templates
+from dse.search.tiling import TilingRecord, check_identifier
+
+#: template -> file name in the project ({top} is the kernel's top function).
+PROJECT_FILES = {"kernel.h.j2": "{top}.h", "kernel.cpp.j2": "{top}.cpp", "testbench.cpp.j2": "{top}_tb.cpp",
+                 "run_hls.tcl.j2": "run_hls.tcl", "Makefile.j2": "Makefile", "README.md.j2": "README.md"}
+DATA_DIR = "data"
+_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def buffers(record: TilingRecord) -> Buffers:
+    """Per-bank depths of the record's buffers and the pool line width its layers need."""
+    b = record.buffers
+    line = max(l.C // max(l.pool, 1) for l in record.layers)
+    return Buffers(b.ifm_words // record.Tn, b.ofm_words // record.Tm, b.wei_words // (record.Tm * record.Tn), line)
+
+
+def kernel_layers(record: TilingRecord, buf: Buffers) -> list[KernelLayer]:
+    """The record's layers in the kernel's terms. A layer's input map is the previous pooled output when the
+    shapes chain (an FC after a feature map reads that buffer flat, padding included); otherwise the map its
+    own R, K, S, P imply."""
+    T, where = record.Tm, f"tiling {record.network}/{record.board}"
+    layers: list[KernelLayer] = []
+    prev: tuple[int, int, int] | None = None
+    for i, l in enumerate(record.layers):
+        N, H, W = l.N, (l.R - 1) * l.S + l.K - 2 * l.P, (l.C - 1) * l.S + l.K - 2 * l.P
+        if prev is not None and prev[1] * prev[2] > 1 and l.K == 1 and l.R == l.C == 1 and prev[0] * prev[1] * prev[2] == l.N:
+            N, H, W = fc_in_words(prev, T), 1, 1
+        elif prev is not None and prev[0] == l.N and conv_out_size(prev[1], l.K, l.S, l.P) == l.R \
+                and conv_out_size(prev[2], l.K, l.S, l.P) == l.C:
+            H, W = prev[1], prev[2]
+        Tr_bp = buf.bp_rows(l.K, W, H)
+        if i and not Tr_bp:  # EF-Train's first layer has no BP
+            raise InputError(f"{where}: layer {l.name}: buffers hold no BP row of a {H}x{W} map with K={l.K}")
+        layers.append(KernelLayer(l.name, l.M, N, H, W, l.R, l.C, l.K, l.S, l.P, l.Tr, Tr_bp, l.M_on, int(l.relu),
+                                  l.pool))
+        prev = (l.M, l.R // max(l.pool, 1), l.C // max(l.pool, 1))
+    return layers
+
+
+def spans(runs: list[tuple[list[KernelLayer], int]], T: int) -> dict[str, int]:
+    """Largest DRAM region per AXI port over (layers, batch) runs: the m_axi depth co-simulation needs."""
+    sizes = [golden.words(l, T, batch) for layers, batch in runs for l in layers]
+    return {"ifm": max(max(s["x"], s["dy"]) for s in sizes), "wei": max(s["w"] for s in sizes),
+            "ofm": max(s["dy"] for s in sizes), "out": max(max(s["y"], s["dx"], s["w"]) for s in sizes),
+            "idx": max(s["idx"] for s in sizes)}
+
+
+def context(record: TilingRecord, source: str) -> dict:
+    """Everything the templates read; identifiers checked here, before any file is written."""
+    where = source
+    top = check_identifier(where, "network", f"{record.network}_train")
+    if not _PART.match(record.part):
+        raise InputError(f"{where}: field part must be a Xilinx part name, got {record.part!r}")
+    buf = buffers(record)
+    layers = kernel_layers(record, buf)
+    tests = golden.layer_set(record.Tm, buf, where)
+    for l in layers + tests:
+        check_identifier(where, "layers.name", f"LAYER_{l.name}")
+    return {
+        "top": top, "guard": check_identifier(where, "network", f"{top.upper()}_H"), "network": record.network,
+        "board": record.board, "part": record.part, "clock_hz": record.clock_hz,
+        "period_ns": f"{1e9 / record.clock_hz:g}", "tiling_name": Path(source).name, "Tm": record.Tm,
+        "Tn": record.Tn, "ifm_depth": buf.ifm, "ofm_depth": buf.ofm, "wei_depth": buf.wei, "pool_line": buf.pool_line,
+        "layers": layers, "tests": tests, "test_words": [golden.words(l, record.Tm) for l in tests],
+        "tensors": [name for name, _ in golden.TENSORS], "batch": golden.BATCH, "lr": golden.LEARNING_RATE,
+        "span": spans([(layers, record.batch), (tests, golden.BATCH)], record.Tm), "record": record,
+        "data_dir": DATA_DIR,
+    }
+
+
+def render(ctx: dict) -> dict[str, str]:
+    """File name -> text of every project file."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates("hls")), undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True, autoescape=False)
+    return {name.format(top=ctx["top"]): env.get_template(tpl).render(**ctx) for tpl, name in PROJECT_FILES.items()}
+
+
+def generate(record: TilingRecord, source: str, out: str | Path, force: bool = False) -> Path:
+    """Write the Vitis HLS project for `record` into `out`; an existing `out` needs `force`."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise InputError(f"{out}: output folder exists; pass --force to overwrite it")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: output path is a file, not a folder")
+    ctx = context(record, source)
+    files = render(ctx)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (out / name).write_text(text)
+    if (out / DATA_DIR).exists():
+        shutil.rmtree(out / DATA_DIR)
+    golden.write(ctx["tests"], record.Tm, out / DATA_DIR)
+    return out

@@ -1,0 +1,131 @@
+"""The small layer set the generated testbench runs, and its golden data from the numpy reference.
+
+The set exercises every path of the kernel on tiny maps: a 3x3 conv with ReLU and a 2x2 max-pool whose row tiles
+straddle pool windows, a stride-2 conv with ReLU only, and an FC without either; channel counts are one or two
+more than T so every layer has a partial channel tile, and M_on = T leaves several weight groups. Each layer's
+FP input is the previous layer's golden output, so the FC reads a real pooled-and-flattened feature buffer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dse.errors import InputError
+from dse.hls import reference as ref
+from dse.hls.reshape import (fc_in_words, fc_weights_to_dram, features_to_dram, padded, weights_to_dram)
+
+#: Files the testbench reads per layer: (suffix, dtype).
+TENSORS = (("x", np.float32), ("w", np.float32), ("y", np.float32), ("idx", np.int8), ("dy", np.float32),
+           ("dx", np.float32), ("w_new", np.float32))
+BATCH = 2
+LEARNING_RATE = 0.01
+
+
+@dataclass(frozen=True)
+class KernelLayer:
+    """One layer in the kernel's terms: H x W input map, R x C conv output, N as the kernel sees it (an FC reads
+    the previous feature buffer, padding included), and the row tiles for FP/WU (Tr) and BP (Tr_bp)."""
+
+    name: str
+    M: int
+    N: int
+    H: int
+    W: int
+    R: int
+    C: int
+    K: int
+    S: int
+    P: int
+    Tr: int
+    Tr_bp: int
+    M_on: int
+    relu: int
+    pool: int
+
+
+@dataclass(frozen=True)
+class Buffers:
+    """Per-bank words of one buffer half (what the kernel header declares)."""
+
+    ifm: int
+    ofm: int
+    wei: int
+    pool_line: int
+
+    def fp_rows(self, K: int, S: int, C: int, cap: int) -> int:
+        """Most FP/WU output rows (<= cap) whose input and output tiles fit; 0 if none."""
+        cols = (C - 1) * S + K
+        fits = [tr for tr in range(1, cap + 1) if ((tr - 1) * S + K) * cols <= self.ifm and tr * C <= self.ofm]
+        return max(fits, default=0)
+
+    def bp_rows(self, K: int, W: int, cap: int) -> int:
+        """Most BP output rows (<= cap) whose dilated loss tile and output tile fit; 0 if none."""
+        fits = [tr for tr in range(1, cap + 1) if (tr + K - 1) * (W + K - 1) <= self.ifm and tr * W <= self.ofm]
+        return max(fits, default=0)
+
+
+def layer_set(T: int, buffers: Buffers, where: str) -> list[KernelLayer]:
+    """The test layers for a T x T array, tiled to fit `buffers` (InputError if they cannot)."""
+    c1, c2 = T + 2, T + 1
+    shapes = [("conv1", c1, 3, 12, 3, 1, 1, 1, 2), ("conv2", c2, c1, 6, 3, 2, 1, 1, 0)]
+    layers = []
+    for name, M, N, H, K, S, P, relu, pool in shapes:
+        R = ref.conv_out_size(H, K, S, P)
+        layers.append(_tiled(where, buffers, T, name, M, N, H, H, R, K, S, P, relu, pool))
+    fc_in = fc_in_words((c2, layers[-1].R, layers[-1].C), T)
+    layers.append(_tiled(where, buffers, T, "fc3", 10, fc_in, 1, 1, 1, 1, 1, 0, 0, 0))
+    return layers
+
+
+def _tiled(where: str, buffers: Buffers, T: int, name: str, M: int, N: int, H: int, W: int, R: int, K: int, S: int,
+           P: int, relu: int, pool: int) -> KernelLayer:
+    """Row tiles a little over half the map, so most layers run a full and a partial tile."""
+    Tr = buffers.fp_rows(K, S, R, R // 2 + 1)
+    Tr_bp = buffers.bp_rows(K, W, H // 2 + 1)
+    if not (Tr and Tr_bp and R // max(pool, 1) <= buffers.pool_line):
+        raise InputError(f"{where}: field buffers are too small for the testbench layer {name} "
+                         f"(M={M}, N={N}, {H}x{W}, K={K})")
+    return KernelLayer(name, M, N, H, W, R, R, K, S, P, Tr, Tr_bp, T, relu, pool)
+
+
+def write(layers: list[KernelLayer], T: int, folder: Path, seed: int = 0) -> None:
+    """Random inputs, the reference's FP/BP/WU outputs, all in the kernel's DRAM layout, one file per tensor."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    x = rng.standard_normal((BATCH, layers[0].N, layers[0].H, layers[0].W)).astype(np.float32)
+    for layer in layers:
+        fc = (layer.H, layer.W) != x.shape[2:]  # the kernel reads the previous feature buffer as one flat vector
+        fan_in = int(np.prod(x.shape[1:])) if fc else layer.N * layer.K ** 2
+        shape = (layer.M, fan_in) if fc else (layer.M, layer.N, layer.K, layer.K)
+        w = (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32)
+        xd, wd = x.astype(np.float64), w.astype(np.float64)
+        z = ref.fc_fp(xd, wd)[:, :, None, None] if fc else ref.conv_fp(xd, wd, layer.S, layer.P)
+        y, idx = ref.act_fp(z, bool(layer.relu), layer.pool)
+        dy = rng.standard_normal(y.shape).astype(np.float32)
+        dz = ref.act_bp(dy.astype(np.float64), idx, layer.pool, z.shape[2:])
+        if fc:
+            dx = ref.fc_bp(dz[:, :, 0, 0], wd, x.shape[1:])
+            w_new = ref.sgd(wd, ref.fc_wu(xd, dz[:, :, 0, 0]), LEARNING_RATE)
+            pack = lambda a: fc_weights_to_dram(a.astype(np.float32), x.shape[1:], T)
+        else:
+            dx = ref.conv_bp(dz, wd, layer.S, layer.P, x.shape[2:])
+            w_new = ref.sgd(wd, ref.conv_wu(xd, dz, layer.K, layer.S, layer.P), LEARNING_RATE)
+            pack = lambda a: weights_to_dram(a.astype(np.float32), T)
+        data = {"x": features_to_dram(x, T), "w": pack(w), "y": features_to_dram(y.astype(np.float32), T),
+                "idx": features_to_dram(idx, T, fill=-1 if layer.relu else 0),
+                "dy": features_to_dram(dy, T), "dx": features_to_dram(dx.astype(np.float32), T), "w_new": pack(w_new)}
+        for suffix, dtype in TENSORS:
+            data[suffix].astype(dtype).tofile(folder / f"{layer.name}.{suffix}.bin")
+        x = y.astype(np.float32)
+
+
+def words(layer: KernelLayer, T: int, batch: int = BATCH) -> dict[str, int]:
+    """Elements of each tensor of `layer` in DRAM for `batch` images (testbench file sizes, m_axi depths)."""
+    w = max(layer.pool, 1)
+    out = batch * padded(layer.M, T) * (layer.R // w) * (layer.C // w)
+    feat_in = batch * padded(layer.N, T) * layer.H * layer.W
+    weights = padded(layer.M, T) * padded(layer.N, T) * layer.K ** 2
+    return {"x": feat_in, "w": weights, "y": out, "idx": out, "dy": out, "dx": feat_in, "w_new": weights}
