@@ -1,0 +1,61 @@
+"""MAESTRO's data-centric directives and the layer description they map.
+
+A dataflow is an ordered list of directives, outermost first. `Directive` is one map (`T` temporal, `S` spatial)
+or a cluster boundary (`C`, whose `size` is the number of units grouped). Sizes are resolved numbers (`Sz(R)` is
+already the layer's R). `MaestroLayer` carries MAESTRO's own dimension names: CONV/DSCONV use N K C R S Y X (Y, X the
+input extent, no padding), GEMM uses M N K.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TEMPORAL, SPATIAL, CLUSTER = "T", "S", "C"
+LAYER_TYPES = ("CONV", "DSCONV", "GEMM")
+
+
+@dataclass(frozen=True)
+class Directive:
+    """One directive: kind T/S (size, offset over `dim`) or C (group `size` units)."""
+
+    kind: str
+    size: int
+    offset: int = 1
+    dim: str = ""
+
+    def __str__(self) -> str:
+        if self.kind == CLUSTER:
+            return f"Cluster({self.size},P)"
+        name = "TemporalMap" if self.kind == TEMPORAL else "SpatialMap"
+        return f"{name}({self.size},{self.offset}) {self.dim}"
+
+
+@dataclass(frozen=True)
+class MaestroLayer:
+    """A layer as MAESTRO reads it: type, named dimensions, Y/X strides and its dataflow."""
+
+    name: str
+    type: str
+    dims: tuple[tuple[str, int], ...]
+    dataflow: tuple[Directive, ...]
+    stride_y: int = 1
+    stride_x: int = 1
+    source: str = ""  # "file:line" of the Layer keyword, for messages
+
+    @property
+    def dim(self) -> dict[str, int]:
+        return dict(self.dims)
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """MAESTRO's hardware file: sizes in elements, bandwidths in elements/cycle."""
+
+    num_pes: int = 256
+    l1_size: int = 100
+    l2_size: int = 3000
+    noc_bw: int = 1000
+    offchip_bw: int = 50
+    noc_hops: int = 1  # hop latency x hops, cycles
+    simd_lanes: int = 1
+    extra: dict = field(default_factory=dict, compare=False)
