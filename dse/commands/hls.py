@@ -1,0 +1,71 @@
+"""`dse hls generate|csim`: a Vitis HLS project of EF-Train's training kernel from a tiling, and its C simulation."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from dse.cost.fpga import evaluate
+from dse.cost.fpga_network import network_specs
+from dse.errors import InputError
+from dse.hls.csim import run
+from dse.hls.generate import generate
+from dse.hw.fpga import load_board
+from dse.search.fpga_tiling import Budget, exact, fits
+from dse.search.tiling import TilingRecord, make_record
+
+LAYOUT = "reshaped_reuse"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("hls", help="generate and C-simulate the Vitis HLS training kernel")
+    actions = parser.add_subparsers(dest="action", required=True)
+    gen = actions.add_parser("generate", help="write a Vitis HLS project from a tiling record")
+    source = gen.add_mutually_exclusive_group(required=True)
+    source.add_argument("--tiling", metavar="FILE", help="tiling YAML (schema dse.tiling/1, e.g. from dse fpga tile)")
+    source.add_argument("--board", help="search the tiling for accelerators/fpga/<board>.yaml instead")
+    gen.add_argument("--network", help="with --board: zoo name or ef_train_alexnet")
+    gen.add_argument("--batch", type=int, help="with --board: batch size")
+    gen.add_argument("--out", required=True, help="project folder to create")
+    gen.add_argument("--force", action="store_true", help="overwrite an existing project folder")
+    gen.set_defaults(func=_generate)
+    csim = actions.add_parser("csim", help="build the project with g++ and run its testbench")
+    csim.add_argument("project", help="a folder written by dse hls generate")
+    csim.set_defaults(func=_csim)
+
+
+def searched_record(board_name: str, network: str, batch: int) -> TilingRecord:
+    """The exact-search tiling (as `dse fpga estimate --tiling auto` picks it) as a record."""
+    board = load_board(board_name)
+    specs = network_specs(network, batch)
+    budget = Budget()
+    tiling = exact(specs, batch, board, LAYOUT, budget).tiling
+    fits(specs, tiling, board, budget)
+    cost = evaluate(specs, tiling.candidates(), batch, board, LAYOUT, board.clock_hz)
+    record = make_record(board, network, batch, LAYOUT, specs, tiling.Tm, tiling.Tr, tiling.M_on,
+                         int(board.clock_hz), cost)
+    record.check_fits(board, f"tiling of {network} on {board.name}")
+    return record
+
+
+def _generate(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    if args.tiling:
+        if args.network is not None or args.batch is not None:
+            raise InputError("--network/--batch go with --board, not with --tiling")
+        record, source = TilingRecord.load(args.tiling), args.tiling
+    else:
+        if args.network is None or args.batch is None:
+            raise InputError("--board needs --network and --batch")
+        record, source = searched_record(args.board, args.network, args.batch), f"{args.network}_{args.board}"
+    out = generate(record, source, args.out, args.force)
+    print(f"wrote {out}: Tm=Tn={record.Tm}, {len(record.layers)} layers, part {record.part} "
+          f"({time.perf_counter() - start:.2f} s)", file=sys.stderr)
+    return 0
+
+
+def _csim(args: argparse.Namespace) -> int:
+    result = run(args.project)
+    print(result.output, end="")
+    return 0 if result.passed else 1
