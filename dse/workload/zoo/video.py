@@ -133,8 +133,8 @@ class I3D:
         x = self.unit("Conv3d_2c", x, 192, 3, 3)
         for pool_name, (kt, k, stride_t, stride), modules in I3D_STAGES:
             x = self.pool(pool_name, x, kt, k, stride_t, stride)
-            for module in modules:
-                x = self.mixed(module[0], x, *module[1:])
+            for name, *branches in modules:
+                x = self.mixed(name, x, *branches)
         return self.pool("AvgPool", x, x.T, x.H, 1, 1, kind="avg", pad=False)
 
 
