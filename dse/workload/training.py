@@ -52,8 +52,9 @@ def training(workload: Workload, optimizer: str = "sgd") -> Workload:
             continue
         name = layer.name
         consumers = [c for c in workload.successors(name) if grad_out.get(c)]
-        # The gradient of this layer's output: from each consumer's backward-data op, or from the loss.
-        grad_sources = [c + SUFFIX[Pass.BACKWARD_DATA] for c in consumers]
+        # The gradient of this layer's output: from each consumer's backward op for the operand it feeds, or from
+        # the loss when nothing consumes it.
+        grad_sources = [s for s in (_gradient_op(workload, c, name) for c in consumers) if s in out]
         grad_bytes = layer.output_bytes
 
         def add(pass_: Pass, **changes: object) -> str:
@@ -78,7 +79,9 @@ def training(workload: Workload, optimizer: str = "sgd") -> Workload:
     return out
 
 
-def backward_ops(layer: Layer, graph: Workload) -> list[Layer]:
-    """The training ops derived from forward layer `layer` in a training graph, in pass order."""
-    names = [layer.name + s for s in SUFFIX.values()]
-    return [graph.layer(n) for n in names if n in graph]
+def _gradient_op(workload: Workload, consumer: str, producer: str) -> str:
+    """The op that computes d(loss)/d(producer's output) inside `consumer`: backward-data for the first operand;
+    for a matmul's second operand (its first predecessor is the first operand), the weight-gradient op."""
+    second_operand = workload.layer(consumer).op is Op.MATMUL and next(iter(workload.predecessors(consumer))) != producer
+    return consumer + SUFFIX[Pass.WEIGHT_GRADIENT if second_operand else Pass.BACKWARD_DATA]
+

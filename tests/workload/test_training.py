@@ -60,3 +60,15 @@ def test_adam_update_reads_and_writes_its_moments():
     adam = training(build("lenet10", batch=1), optimizer="adam").layer("fc1.wu")
     assert adam.weight_bytes == 3 * sgd.weight_bytes
     assert adam.flops == 6 * sgd.flops
+
+
+def test_a_matmuls_second_operand_gets_its_gradient_from_the_weight_gradient_op():
+    from dse.workload import Builder
+
+    b = Builder("attn", 1, (16, 1, 4))
+    q = b.fc("q", 16, tokens=True)
+    k = b.fc("k", 16, src="input", tokens=True)
+    b.matmul("qk", q, k, heads=2, inner=8, cols=4)
+    graph = training(b.build())
+    assert graph.has_edge("qk.bd", "q.wg") and graph.has_edge("qk.wg", "k.wg")
+    assert not graph.has_edge("qk.bd", "k.wg")

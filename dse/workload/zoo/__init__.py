@@ -30,7 +30,7 @@ def build(name: str, **options: object) -> Workload:
     for key, value in given.items():
         if key not in accepted:
             raise InputError(f"model {name!r} does not take option {key} (got {value!r}); it takes: {', '.join(accepted)}")
-        if isinstance(value, int) and value <= 0:
+        if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
             raise InputError(f"model {name!r}: option {key} must be positive, got {value}")
     return builder(**given)
 
