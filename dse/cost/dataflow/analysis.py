@@ -7,7 +7,8 @@ delay: ingress/egress NoC time, compute (or the slowest sub-cluster's runtime), 
 bounded by the off-chip fill time at the top. Summing cases x occurrences gives runtime, access counts and energy.
 
 The case arithmetic follows MAESTRO (commit 4eb08d17c87c) closely, including the order it visits cases in, so that
-the numbers agree with it; `compat="maestro"` additionally keeps the behaviours docs/dataflow.md lists as MAESTRO bugs.
+the numbers agree with it; dse.cost.dataflow.metrics corrects (or, with compat="maestro", keeps) the MAESTRO bugs
+docs/dataflow.md lists.
 """
 
 from __future__ import annotations
@@ -418,8 +419,8 @@ def _input_centric(maps: list[_Map], dims: dict[str, int]) -> None:
 class Engine:
     """Runs the per-level case analysis of one layer on one machine (MAESTRO's AnalyzeClusterLevel_V2)."""
 
-    def __init__(self, layer: MaestroLayer, hw: Hardware, compat: str = "maestro") -> None:
-        self.layer, self.hw, self.compat = layer, hw, compat
+    def __init__(self, layer: MaestroLayer, hw: Hardware) -> None:
+        self.layer, self.hw = layer, hw
         self.levels, self.full, self.tensors = build_levels(layer, hw.num_pes)
         self.results: list[LevelResult] = []
 
@@ -480,14 +481,11 @@ class Engine:
                 in_req = res.size_req.get(("l2", INPUT), 0) + res.size_req.get(("l2", WEIGHT), 0)
                 delay = max(in_req // self.hw.offchip_bw // 2, delay, out_req // self.hw.offchip_bw // 2)
                 if compute == 0:
-                    if self.compat == "maestro":
-                        raise InputError(
-                            f"{self.layer.source}: layer {self.layer.name}: an iteration case has zero compute delay "
-                            f"(a sub-cluster gets no MACs), so MAESTRO divides by zero in its off-chip bandwidth "
-                            f"estimate and crashes; evaluate with compat='fixed' to skip such cases")
-                    res.offchip_bw = max(res.offchip_bw, out_req, in_req) // 2
-                else:
-                    res.offchip_bw = max(res.offchip_bw, out_req // compute, in_req // compute) // 2
+                    raise InputError(
+                        f"{self.layer.source}: layer {self.layer.name}: mapping rejected: an iteration case gives a "
+                        f"sub-cluster no MACs (zero compute delay), so its bandwidth needs are unbounded; MAESTRO "
+                        f"divides by zero here and crashes (the shipped *_rs.m files; use *_rs_frontend.m as YR-P)")
+                res.offchip_bw = max(res.offchip_bw, out_req // compute, in_req // compute) // 2
             res.runtime += occ * delay
             res.macs += occ * psum_map
             units = sum(s.avg_active * s.spatial_occurrences for s in subs)

@@ -28,7 +28,7 @@ def layer_metrics(layer: MaestroLayer, hw: Hardware, compat: str = "fixed",
     """Evaluate one layer. compat="maestro" reproduces MAESTRO's known bugs; "fixed" (default) corrects them."""
     if compat not in COMPAT:
         raise ValueError(f"compat must be one of {COMPAT}, got {compat!r}")
-    top, inner = Engine(layer, hw, compat).run()
+    top, inner = Engine(layer, hw).run()
     counts = dict(top.counts)
     if compat == "fixed":
         dims = layer.dim

@@ -1,0 +1,87 @@
+"""Agreement with MAESTRO's own outputs on VGG16 (six dataflows, three PE counts, off-chip limit lifted, MAERI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dse.cost.dataflow.directives import Hardware
+from dse.cost.dataflow.maestro_io import read_hardware, read_mapping
+from dse.cost.dataflow.metrics import layer_metrics
+
+REF = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "maestro"
+pytestmark = pytest.mark.skipif(not REF.is_dir(), reason=f"MAESTRO reference data not found at {REF}")
+
+#: The metrics the issue asks to agree within 1% on at least 95% of layer runs.
+REQUIRED = ["runtime_cycles", "num_macs", "throughput_macs_per_cycle", "avg_utilized_pes",
+            "total_energy_macunits_exact", "l1_size_req", "l2_size_req", "noc_bw_req_elems_per_cycle",
+            "noc_bw_req_avg_elems_per_cycle", "offchip_bw_req_elems_per_cycle"] + [
+    f"{t}_{lv}_{k}" for t in ("input", "filter", "output") for lv in ("l1", "l2") for k in ("read", "write")]
+#: MAERI validation run: the repository's script passes these on the command line instead of a hardware file.
+MAERI_HW = Hardware(num_pes=256, l1_size=5120, l2_size=1024000, noc_bw=10**9, offchip_bw=70000, noc_hops=0)
+
+
+def _inputs(dataflow: str, hw: str):
+    if hw == "cli":
+        return MAERI_HW, read_mapping(REF / "inputs" / "validation" / "vgg16_maeri.m")[1]
+    return read_hardware(REF / "inputs" / "hw" / f"{hw}.m"), read_mapping(REF / "inputs" / "mapping" / f"vgg16_{dataflow}.m")[1]
+
+
+@pytest.fixture(scope="module")
+def joined() -> pd.DataFrame:
+    ref = pd.read_csv(REF / "vgg16_results.csv")
+    rows = []
+    for dataflow, hw_name in ref[["dataflow", "hw"]].drop_duplicates().itertuples(index=False):
+        hw, layers = _inputs(dataflow, hw_name)
+        for index, layer in enumerate(layers, start=1):
+            for metric, value in layer_metrics(layer, hw, compat="maestro").items():
+                rows.append((dataflow, hw_name, index, metric, value))
+    mine = pd.DataFrame(rows, columns=["dataflow", "hw", "layer_index", "metric", "dse"])
+    out = ref.merge(mine, on=["dataflow", "hw", "layer_index", "metric"])
+    out["agrees"] = np.isclose(out["dse"], out["value"], rtol=0.01, atol=0)
+    return out
+
+
+def test_every_reference_run_is_evaluated(joined: pd.DataFrame) -> None:
+    runs = joined[joined.metric == "runtime_cycles"]
+    assert len(runs) == 325  # 13 layers x (6 dataflows x 4 machines + MAERI)
+
+
+@pytest.mark.parametrize("metric", REQUIRED)
+def test_agreement_rate_per_metric(joined: pd.DataFrame, metric: str) -> None:
+    rows = joined[joined.metric == metric]
+    assert len(rows) == 325
+    rate = rows.agrees.mean()
+    assert rate >= 0.95, rows[~rows.agrees][["dataflow", "hw", "layer", "value", "dse"]].head().to_string()
+
+
+def test_integer_counts_match_exactly(joined: pd.DataFrame) -> None:
+    """Counts, sizes and cycles are integers in MAESTRO; ours are the same integers, not merely within 1%."""
+    exact = joined[joined.metric.isin([m for m in REQUIRED if m not in (
+        "throughput_macs_per_cycle", "avg_utilized_pes", "total_energy_macunits_exact",
+        "noc_bw_req_avg_elems_per_cycle")])]
+    assert (exact["dse"] == exact["value"]).mean() == 1.0
+
+
+def test_compat_fixed_reads_outputs_once_with_stride() -> None:
+    """Quirk 4: MAESTRO reads K*(Y-R+1)*(X-S+1) outputs from L2 even for a strided layer; the default reads the
+    real output, ResNet-50 CONV1: 64 x 109 x 109 for a 7x7 stride-2 filter over 224 (no padding)."""
+    hw = read_hardware(REF / "inputs" / "hw" / "accelerator_1.m")
+    conv1 = read_mapping(REF / "inputs" / "mapping" / "Resnet50_kcp_ws.m")[1][0]
+    assert layer_metrics(conv1, hw, compat="maestro")["output_l2_read"] == 64 * 218 * 218 == 3_041_536
+    assert layer_metrics(conv1, hw)["output_l2_read"] == 64 * 109 * 109
+
+
+def test_resnet_and_mobilenet_files_evaluate() -> None:
+    """The other shipped networks run through (checked for invariants; MAESTRO's outputs are not given)."""
+    hw = read_hardware(REF / "inputs" / "hw" / "accelerator_1.m")
+    for name in ("Resnet50_kcp_ws", "Resnet50_xp_ws", "MobileNetV2_kcp_ws", "MobileNetV2_yxp_os"):
+        _, layers = read_mapping(REF / "inputs" / "mapping" / f"{name}.m")
+        for layer in layers:
+            m = layer_metrics(layer, hw)
+            assert m["runtime_cycles"] > 0 and m["num_macs"] > 0
+            assert m["throughput_macs_per_cycle"] <= hw.num_pes + 1e-9
+            assert m["input_l1_read"] == m["filter_l1_read"] == m["output_l1_read"] == m["num_macs"]
