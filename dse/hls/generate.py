@@ -31,23 +31,25 @@ def buffers(record: TilingRecord) -> Buffers:
     return Buffers(b.ifm_words // record.Tn, b.ofm_words // record.Tm, b.wei_words // (record.Tm * record.Tn), line)
 
 
-def kernel_layers(record: TilingRecord, buf: Buffers) -> list[KernelLayer]:
+def kernel_layers(record: TilingRecord, buf: Buffers, source: str) -> list[KernelLayer]:
     """The record's layers in the kernel's terms. A layer's input map is the previous pooled output when the
     shapes chain (an FC after a feature map reads that buffer flat, padding included); otherwise the map its
     own R, K, S, P imply."""
-    T, where = record.Tm, f"tiling {record.network}/{record.board}"
+    T = record.Tm
     layers: list[KernelLayer] = []
     prev: tuple[int, int, int] | None = None
     for i, l in enumerate(record.layers):
         N, H, W = l.N, (l.R - 1) * l.S + l.K - 2 * l.P, (l.C - 1) * l.S + l.K - 2 * l.P
-        if prev is not None and prev[1] * prev[2] > 1 and l.K == 1 and l.R == l.C == 1 and prev[0] * prev[1] * prev[2] == l.N:
+        flat_fc = l.K == 1 and l.R == l.C == 1
+        if prev is not None and flat_fc and prev[1] * prev[2] > 1 and prev[0] * prev[1] * prev[2] == l.N:
             N, H, W = fc_in_words(prev, T), 1, 1
         elif prev is not None and prev[0] == l.N and conv_out_size(prev[1], l.K, l.S, l.P) == l.R \
                 and conv_out_size(prev[2], l.K, l.S, l.P) == l.C:
             H, W = prev[1], prev[2]
         Tr_bp = buf.bp_rows(l.K, W, H)
         if i and not Tr_bp:  # EF-Train's first layer has no BP
-            raise InputError(f"{where}: layer {l.name}: buffers hold no BP row of a {H}x{W} map with K={l.K}")
+            raise InputError(f"{source}: layers ({l.name}): field buffers hold no BP row of a {H}x{W} map, "
+                             f"K={l.K}")
         layers.append(KernelLayer(l.name, l.M, N, H, W, l.R, l.C, l.K, l.S, l.P, l.Tr, Tr_bp, l.M_on, int(l.relu),
                                   l.pool))
         prev = (l.M, l.R // max(l.pool, 1), l.C // max(l.pool, 1))
@@ -64,17 +66,16 @@ def spans(runs: list[tuple[list[KernelLayer], int]], T: int) -> dict[str, int]:
 
 def context(record: TilingRecord, source: str) -> dict:
     """Everything the templates read; identifiers checked here, before any file is written."""
-    where = source
-    top = check_identifier(where, "network", f"{record.network}_train")
+    top = check_identifier(source, "network", f"{record.network}_train")
     if not _PART.match(record.part):
-        raise InputError(f"{where}: field part must be a Xilinx part name, got {record.part!r}")
+        raise InputError(f"{source}: field part must be a Xilinx part name, got {record.part!r}")
     buf = buffers(record)
-    layers = kernel_layers(record, buf)
-    tests = golden.layer_set(record.Tm, buf, where)
+    layers = kernel_layers(record, buf, source)
+    tests = golden.layer_set(record.Tm, buf, source)
     for l in layers + tests:
-        check_identifier(where, "layers.name", f"LAYER_{l.name}")
+        check_identifier(source, "layers.name", f"LAYER_{l.name}")
     return {
-        "top": top, "guard": check_identifier(where, "network", f"{top.upper()}_H"), "network": record.network,
+        "top": top, "guard": check_identifier(source, "network", f"{top.upper()}_H"), "network": record.network,
         "board": record.board, "part": record.part, "clock_hz": record.clock_hz,
         "period_ns": f"{1e9 / record.clock_hz:g}", "tiling_name": Path(source).name, "Tm": record.Tm,
         "Tn": record.Tn, "ifm_depth": buf.ifm, "ofm_depth": buf.ofm, "wei_depth": buf.wei, "pool_line": buf.pool_line,
