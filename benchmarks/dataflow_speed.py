@@ -1,0 +1,39 @@
+"""Layer evaluations per CPU-second of dse's MAESTRO-style dataflow model, one at a time and in batch.
+
+Inputs: MAESTRO's own VGG16, ResNet-50 and MobileNetV2 mapping files (../shared/reference/maestro/inputs) under
+five dataflows on the shipped 256-PE machine. Single process; CPU time from time.process_time().
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from dse.cost.dataflow.batch import evaluate_batch
+from dse.cost.dataflow.maestro_io import read_hardware, read_mapping
+from dse.cost.dataflow.metrics import layer_metrics
+
+REF = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "maestro" / "inputs"
+FILES = {"VGG16": ("vgg16", ["kcp_ws", "rs_frontend", "xp_ws", "yxp_os", "nlr"]),
+         "ResNet-50": ("Resnet50", ["kcp_ws", "rs_frontend", "xp_ws", "yxp_os", "nlr"]),
+         "MobileNetV2": ("MobileNetV2", ["kcp_ws", "xp_ws", "yxp_os"])}
+
+
+def main() -> None:
+    hw = read_hardware(REF / "hw" / "accelerator_1.m")
+    print(f"{'network':12s} {'dataflow':12s} {'layers':>6s} {'single /CPU-s':>14s} {'batch /CPU-s':>13s}")
+    for network, (prefix, dataflows) in FILES.items():
+        for dataflow in dataflows:
+            layers = read_mapping(REF / "mapping" / f"{prefix}_{dataflow}.m")[1]
+            start = time.process_time()
+            for layer in layers:
+                layer_metrics(layer, hw)
+            single = len(layers) / (time.process_time() - start)
+            start = time.process_time()
+            evaluate_batch(layers, hw)
+            batch = len(layers) / (time.process_time() - start)
+            print(f"{network:12s} {dataflow:12s} {len(layers):6d} {single:14.0f} {batch:13.0f}")
+
+
+if __name__ == "__main__":
+    main()
