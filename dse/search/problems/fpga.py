@@ -78,7 +78,10 @@ class FPGATiling(Problem):
         return pd.DataFrame(rows)
 
     def artifacts(self, point: dict[str, Any], out: Path) -> dict[str, Path]:
-        """The chosen design as a tiling record (the file `dse hls generate --tiling` reads)."""
+        """The chosen design as a tiling record and the Vitis HLS project generated from it, C-simulated here."""
+        from dse.hls import csim
+        from dse.hls.generate import generate
+
         board, specs, _, tiling, _ = self._design(point)
         out.mkdir(parents=True, exist_ok=True)
         cost = evaluate(specs, tiling.candidates(), int(point["batch"]), board, str(point["layout"]))
@@ -86,7 +89,12 @@ class FPGATiling(Problem):
                              tiling.Tm, tiling.Tr, tiling.M_on, board.clock_hz, cost)
         path = out / "tiling.yaml"
         record.save(path)
-        return {"tiling record": path}
+        project = generate(record, str(path), out / "hls", force=True)
+        result = csim.run(project)
+        log = project / "csim.log"
+        log.write_text(f"csim {'PASSED' if result.passed else 'FAILED'} (exit {result.returncode})\n{result.output}")
+        return {"tiling record": path, "HLS project README": project / "README.md",
+                f"C simulation ({'passed' if result.passed else 'FAILED'})": log}
 
 
 def _share(name: str, value: Any) -> float:
