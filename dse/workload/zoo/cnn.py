@@ -55,36 +55,54 @@ def vgg16_bn(batch: int = 1) -> Workload:
     return vgg16(batch, bn=True)
 
 
-def _conv_bn(b: Builder, name: str, K: int, R: int, stride: int = 1, relu: bool = True, src: str | None = None) -> str:
+def conv_bn(b: Builder, name: str, K: int, R: int, stride: int = 1, relu: bool = True, src: str | None = None) -> str:
+    """conv (no bias) + batch norm [+ ReLU], torchvision's basic unit."""
     b.conv(name, K, R, stride, src=src, bias=False)
     out = b.norm(f"{name}_bn")
     return b.act(f"{name}_relu") if relu else out
 
 
-def _resnet(name: str, batch: int, blocks: list[int], bottleneck: bool) -> Workload:
-    """torchvision ResNet v1.5: stride on the 3x3 conv of a bottleneck; projection shortcut is 1x1 conv + BN."""
-    b = Builder(name, batch, (3, 224, 224))
-    _conv_bn(b, "conv1", 64, 7, 2)
-    b.pool("maxpool", 3, 2, pad=1)
+def resnet_stem(b: Builder, prefix: str = "", src: str | None = None) -> str:
+    """7x7/2 conv + BN + ReLU and a 3x3/2 max-pool (ResNet's res1)."""
+    conv_bn(b, f"{prefix}conv1", 64, 7, 2, src=src)
+    return b.pool(f"{prefix}maxpool", 3, 2, pad=1)
+
+
+def resnet_stage(b: Builder, prefix: str, stage: int, count: int, bottleneck: bool, src: str | None = None,
+                 first_stride: int | None = None) -> str:
+    """One torchvision ResNet v1.5 stage (`layer{stage}`): stride on the 3x3 conv of a bottleneck; a projection
+    shortcut (1x1 conv + BN) wherever the shape changes."""
+    width = 64 * 2 ** (stage - 1)
     expansion = 4 if bottleneck else 1
-    for stage, count in enumerate(blocks, start=1):
-        width = 64 * 2 ** (stage - 1)
-        for i in range(count):
-            stride = 2 if (stage > 1 and i == 0) else 1
-            prefix = f"layer{stage}_{i}"
-            src = b.last
-            if bottleneck:
-                _conv_bn(b, f"{prefix}_conv1", width, 1, src=src)
-                _conv_bn(b, f"{prefix}_conv2", width, 3, stride)
-                main = _conv_bn(b, f"{prefix}_conv3", width * expansion, 1, relu=False)
-            else:
-                _conv_bn(b, f"{prefix}_conv1", width, 3, stride, src=src)
-                main = _conv_bn(b, f"{prefix}_conv2", width, 3, relu=False)
-            shortcut = src
-            if stride != 1 or b.shape(src)[0] != width * expansion:
-                shortcut = _conv_bn(b, f"{prefix}_downsample", width * expansion, 1, stride, relu=False, src=src)
-            b.eltwise(f"{prefix}_add", [main, shortcut])
-            b.act(f"{prefix}_relu")
+    b.last = src or b.last
+    for i in range(count):
+        stride = (first_stride if first_stride is not None else (2 if stage > 1 else 1)) if i == 0 else 1
+        name = f"{prefix}layer{stage}_{i}"
+        block_in = b.last
+        if bottleneck:
+            conv_bn(b, f"{name}_conv1", width, 1, src=block_in)
+            conv_bn(b, f"{name}_conv2", width, 3, stride)
+            main = conv_bn(b, f"{name}_conv3", width * expansion, 1, relu=False)
+        else:
+            conv_bn(b, f"{name}_conv1", width, 3, stride, src=block_in)
+            main = conv_bn(b, f"{name}_conv2", width, 3, relu=False)
+        shortcut = block_in
+        if stride != 1 or b.shape(block_in)[0] != width * expansion:
+            shortcut = conv_bn(b, f"{name}_downsample", width * expansion, 1, stride, relu=False, src=block_in)
+        b.eltwise(f"{name}_add", [main, shortcut])
+        b.act(f"{name}_relu")
+    return b.last
+
+
+RESNET_BLOCKS = {18: [2, 2, 2, 2], 50: [3, 4, 6, 3]}
+
+
+def _resnet(name: str, batch: int, depth: int) -> Workload:
+    """torchvision ResNet: stem, four stages, global average pool, 1000-way FC."""
+    b = Builder(name, batch, (3, 224, 224))
+    resnet_stem(b)
+    for stage, count in enumerate(RESNET_BLOCKS[depth], start=1):
+        resnet_stage(b, "", stage, count, bottleneck=depth >= 50)
     b.global_pool("avgpool")
     b.fc("fc", 1000)
     return b.build()
@@ -92,12 +110,12 @@ def _resnet(name: str, batch: int, blocks: list[int], bottleneck: bool) -> Workl
 
 def resnet18(batch: int = 1) -> Workload:
     """ResNet-18 (He et al. 2016) as torchvision `resnet18`: basic blocks [2, 2, 2, 2]."""
-    return _resnet("resnet18", batch, [2, 2, 2, 2], bottleneck=False)
+    return _resnet("resnet18", batch, 18)
 
 
 def resnet50(batch: int = 1) -> Workload:
     """ResNet-50 (He et al. 2016) as torchvision `resnet50` (v1.5): bottleneck blocks [3, 4, 6, 3]."""
-    return _resnet("resnet50", batch, [3, 4, 6, 3], bottleneck=True)
+    return _resnet("resnet50", batch, 50)
 
 
 MOBILENETV2_CFG = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
