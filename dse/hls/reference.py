@@ -4,7 +4,8 @@ Layer block as the kernel runs it: conv (stride S, zero padding P) -> optional R
 stride equals its window (floor mode). FC is the same block with a 1x1 kernel on a 1x1 map. The pool index of
 each pooled output is the argmax position inside its window (row-major, first maximum wins) or -1 when ReLU
 zeroed the maximum; BP routes the loss through that one index, which carries both the pool routing and the ReLU
-mask (the same convention the kernel stores).
+mask (the same convention the kernel stores). A layer with batch norm runs conv -> BN (training mode, batch
+statistics) -> ReLU -> pool, as EF-Train places it.
 """
 
 from __future__ import annotations
@@ -93,3 +94,30 @@ def fc_bp(dz: np.ndarray, W: np.ndarray, in_shape: tuple[int, ...]) -> np.ndarra
 
 def fc_wu(x: np.ndarray, dz: np.ndarray) -> np.ndarray:
     return dz.T @ x.reshape(len(x), -1)
+
+
+#: BN's epsilon: PyTorch's `BatchNorm2d` default (EF-Train's VGG-16-BN is the torchvision model).
+BN_EPS = 1e-5
+
+
+def bn_fp(a: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = BN_EPS
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Training-mode BN as EF-Train computes it (Lu et al. SiPS'20): E[X] and E[X^2] per channel over B x R x C,
+    V = E[X^2] - E[X]^2 (clamped at 0 against rounding), istd = 1/sqrt(V + eps), hat = (A - E) istd.
+    Returns (hat * gamma + beta, hat, mean, istd)."""
+    mean = a.mean(axis=(0, 2, 3))
+    var = np.maximum((a * a).mean(axis=(0, 2, 3)) - mean ** 2, 0.0)
+    istd = 1.0 / np.sqrt(var + eps)
+    hat = (a - mean[:, None, None]) * istd[:, None, None]
+    return hat * gamma[:, None, None] + beta[:, None, None], hat, mean, istd
+
+
+def bn_bp(dout: np.ndarray, hat: np.ndarray, gamma: np.ndarray, istd: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dL/dA, dgamma, dbeta) of `bn_fp` from dL/d(out): dgamma = sum L hat, dbeta = sum L,
+    dL/dA = gamma istd (L - dbeta/n - hat dgamma/n) with n = B R C."""
+    n = dout.size // dout.shape[1]
+    dgamma = (dout * hat).sum(axis=(0, 2, 3))
+    dbeta = dout.sum(axis=(0, 2, 3))
+    da = (gamma * istd)[:, None, None] * (dout - dbeta[:, None, None] / n - hat * dgamma[:, None, None] / n)
+    return da, dgamma, dbeta

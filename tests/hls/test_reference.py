@@ -72,3 +72,30 @@ def test_fc_matches_finite_differences_and_sgd():
     dW = ref.fc_wu(x, G)
     assert np.allclose(dW, _numeric_grad(loss, W), atol=1e-6)
     assert np.array_equal(ref.sgd(W, dW, 0.5), W - 0.5 * dW)
+
+
+def test_bn_fp_by_hand():
+    # One channel, values 1..4 over B=2 x 1 x 2: E = 2.5, E[X^2] = 7.5, V = 1.25.
+    a = np.array([[[[1.0, 2.0]]], [[[3.0, 4.0]]]])
+    out, hat, mean, istd = ref.bn_fp(a, np.array([2.0]), np.array([0.5]), eps=0.0)
+    assert mean.tolist() == [2.5] and np.isclose(istd[0], 1 / np.sqrt(1.25))
+    assert np.allclose(hat.ravel(), (np.arange(1, 5) - 2.5) / np.sqrt(1.25))
+    assert np.allclose(out, 2.0 * hat + 0.5)
+    # A constant channel has V = 0 exactly: hat = 0 and istd = 1/sqrt(eps).
+    _, hat, _, istd = ref.bn_fp(np.full((2, 1, 2, 2), 3.0), np.ones(1), np.zeros(1))
+    assert np.array_equal(hat, np.zeros_like(hat)) and np.isclose(istd[0], 1 / np.sqrt(ref.BN_EPS))
+
+
+def test_bn_bp_matches_finite_differences_and_sgd():
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((2, 3, 4, 5)) * 2 + 1
+    gamma, beta = rng.uniform(0.5, 1.5, 3), rng.standard_normal(3)
+    G = rng.standard_normal(a.shape)
+    loss = lambda: float(np.sum(G * ref.bn_fp(a, gamma, beta)[0]))
+    _, hat, _, istd = ref.bn_fp(a, gamma, beta)
+    da, dgamma, dbeta = ref.bn_bp(G, hat, gamma, istd)
+    assert np.allclose(da, _numeric_grad(loss, a), atol=1e-6)
+    assert np.allclose(dgamma, _numeric_grad(loss, gamma), atol=1e-6)
+    assert np.allclose(dbeta, _numeric_grad(loss, beta), atol=1e-6)
+    assert np.allclose(dbeta, G.sum(axis=(0, 2, 3)))  # dbeta is the plain sum of the loss per channel
+    assert np.array_equal(ref.sgd(gamma, dgamma, 0.1), gamma - 0.1 * dgamma)
