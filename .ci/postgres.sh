@@ -2,9 +2,10 @@
 # Start a throw-away PostgreSQL server on loopback for the shared-storage tests, and print its URL.
 # Usage: eval "$(bash .ci/postgres.sh start)"  ...  bash .ci/postgres.sh stop DATADIR
 set -euo pipefail
-port=${DSE_PG_PORT:-55432}
 case "${1:-start}" in
 start)
+  # a free loopback port, so a server left running elsewhere on the machine cannot collide with this one
+  port=${DSE_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >&2
   fi
