@@ -12,7 +12,7 @@ import jinja2
 from dse.errors import InputError
 from dse.hls import golden
 from dse.hls.golden import Buffers, KernelLayer
-from dse.hls.reference import conv_out_size
+from dse.hls.reference import BN_EPS, conv_out_size
 from dse.hls.reshape import fc_in_words
 from dse.resources import templates
 from dse.search.tiling import TilingRecord, check_identifier
@@ -51,17 +51,20 @@ def kernel_layers(record: TilingRecord, buf: Buffers, source: str) -> list[Kerne
             raise InputError(f"{source}: layers ({l.name}): field buffers hold no BP row of a {H}x{W} map, "
                              f"K={l.K}")
         layers.append(KernelLayer(l.name, l.M, N, H, W, l.R, l.C, l.K, l.S, l.P, l.Tr, Tr_bp, l.M_on, int(l.relu),
-                                  l.pool))
+                                  l.pool, int(l.bn)))
         prev = (l.M, l.R // max(l.pool, 1), l.C // max(l.pool, 1))
     return layers
 
 
 def spans(runs: list[tuple[list[KernelLayer], int]], T: int) -> dict[str, int]:
-    """Largest DRAM region per AXI port over (layers, batch) runs: the m_axi depth co-simulation needs."""
+    """Largest DRAM region per AXI port over (layers, batch) runs: the m_axi depth co-simulation needs. A BN
+    layer's conv writes its whole output A (and a pool-less index) and BN reads A, writes dL/dA."""
     sizes = [golden.words(l, T, batch) for layers, batch in runs for l in layers]
-    return {"ifm": max(max(s["x"], s["dy"]) for s in sizes), "wei": max(s["w"] for s in sizes),
-            "ofm": max(s["dy"] for s in sizes), "out": max(max(s["y"], s["dx"], s["w"]) for s in sizes),
-            "idx": max(s["idx"] for s in sizes)}
+    return {"ifm": max(max(s["x"], s["dy"], s["a"]) for s in sizes), "wei": max(s["w"] for s in sizes),
+            "ofm": max(max(s["dy"], s["da"]) for s in sizes),
+            "out": max(max(s["y"], s["dx"], s["w"], s["a"]) for s in sizes),
+            "idx": max(max(s["idx"], s["a"]) for s in sizes), "hat": max(s["hat"] for s in sizes),
+            "bnp": max(s["bnp"] for s in sizes)}
 
 
 def context(record: TilingRecord, source: str) -> dict:
@@ -71,16 +74,20 @@ def context(record: TilingRecord, source: str) -> dict:
         raise InputError(f"{source}: field part must be a Xilinx part name, got {record.part!r}")
     buf = buffers(record)
     layers = kernel_layers(record, buf, source)
-    tests = golden.layer_set(record.Tm, buf, source)
+    bn = any(l.bn for l in layers)
+    tests = golden.layer_set(record.Tm, buf, source, bn)
     for l in layers + tests:
         check_identifier(source, "layers.name", f"LAYER_{l.name}")
+    for name in golden.BN_VECTORS:
+        check_identifier(source, "bn vector", f"BN_{name.upper()}")
     return {
         "top": top, "guard": check_identifier(source, "network", f"{top.upper()}_H"), "network": record.network,
         "board": record.board, "part": record.part, "clock_hz": record.clock_hz,
         "period_ns": f"{1e9 / record.clock_hz:g}", "tiling_name": Path(source).name, "Tm": record.Tm,
         "Tn": record.Tn, "ifm_depth": buf.ifm, "ofm_depth": buf.ofm, "wei_depth": buf.wei, "pool_line": buf.pool_line,
         "layers": layers, "tests": tests, "test_words": [golden.words(l, record.Tm) for l in tests],
-        "tensors": [name for name, _ in golden.TENSORS], "batch": golden.BATCH, "lr": golden.LEARNING_RATE,
+        "tensors": [name for name, _ in golden.TENSORS + golden.BN_TENSORS], "batch": golden.BATCH,
+        "lr": golden.LEARNING_RATE, "bn": bn, "bn_eps": f"{BN_EPS:g}", "bn_vectors": golden.BN_VECTORS,
         "span": spans([(layers, record.batch), (tests, golden.BATCH)], record.Tm), "record": record,
         "data_dir": DATA_DIR,
     }
