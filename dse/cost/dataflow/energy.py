@@ -8,13 +8,13 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class EnergyTable:
     """MAESTRO's default table (cost-model constants): an L2 access costs 18.61 MACs, an L1 access 1.68, a MAC 1,
-    and a MAC is 0.23 pJ. DRAM energy per element is kept apart (MAESTRO has none, hence 0 by default)."""
+    and a MAC is 0.23 pJ. DRAM energy per byte of off-chip traffic is kept apart (MAESTRO has none: 0 by default)."""
 
     l2_macunits: float = 18.61
     l1_macunits: float = 1.68
     mac_macunits: float = 1.0
     mac_j: float = 0.23e-12
-    dram_j_per_element: float = 0.0
+    dram_j_per_byte: float = 0.0
 
 
 def energy_terms(counts: dict, macs: float, table: EnergyTable) -> dict[str, float]:

@@ -217,6 +217,13 @@ def _resolve(tokens: _Tokens, raw: tuple, sizes: dict[str, int]) -> Directive:
     return Directive(kind, size, offset, dim)
 
 
+def parse_dataflow(directives: list[str], sizes: dict[str, int], where: str) -> tuple[Directive, ...]:
+    """Resolve a dataflow written as MAESTRO directive lines (`SpatialMap(1,1) K`, `TemporalMap(Sz(R),1) Y`) against
+    a layer's dimensions; `where` names the source in error messages (line numbers count the directives)."""
+    tokens = _Tokens("{\n" + "\n".join(d.strip().rstrip(";") + ";" for d in directives) + "\n}", where)
+    return tuple(_resolve(tokens, raw, sizes) for raw in _dataflow(tokens))
+
+
 def read_hardware(path: str | Path) -> Hardware:
     """MAESTRO hardware file: `key: value` lines (num_pes, l1_size_cstr, l2_size_cstr, noc_bw_cstr, offchip_bw_cstr)."""
     path = Path(path)

@@ -1,0 +1,165 @@
+"""Data-centric dataflow accelerators read from `accelerators/dataflow/<name>.yaml` into a validated record.
+
+A file gives the machine (PEs, per-PE L1 and shared L2 in bytes, NoC bandwidth and hop latency, off-chip bandwidth,
+clock), MAESTRO's energy table (per-access energies in units of one MAC's energy, a MAC in joules) plus a DRAM
+energy per byte, and the dataflow as a template: MAESTRO directive lines written in terms of the layer (`Sz(R)`)
+and of named mapping parameters (`TemporalMap(Tc,Tc) C`, `Cluster(Cl,P)`) whose defaults the file gives and
+which the mapping search (dse.search.dataflow_mapping) tunes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dse.cost.dataflow.directives import Hardware
+from dse.cost.dataflow.energy import EnergyTable
+from dse.cost.dataflow.maestro_io import parse_dataflow
+from dse.errors import InputError
+from dse.hw.values import load_yaml, mapping, number
+from dse.resources import accelerators
+
+#: Parameter kinds: a tile size over a layer dimension, or a cluster size (PEs grouped).
+DIMENSIONS = ("N", "K", "C", "Y", "X", "R", "S", "Y'", "X'")
+_PARAM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]+")
+_RESERVED = {"Sz", "P", "L", "TemporalMap", "SpatialMap", "Cluster"}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A tunable number in the dataflow template: a tile size over `dim`, or a cluster size when dim == "PE"."""
+
+    name: str
+    dim: str
+    default: int
+
+
+@dataclass(frozen=True)
+class DataflowAccelerator:
+    """One machine with its dataflow template. Sizes in bytes, bandwidths in bytes per cycle or per second."""
+
+    name: str
+    dataflow_name: str
+    num_pes: int
+    clock_hz: float
+    l1_bytes: float  # per PE
+    l2_bytes: float  # shared
+    noc_bw_bytes_per_cycle: float
+    noc_hop_cycles: int
+    offchip_bw_bytes_per_s: float
+    energy: EnergyTable
+    templates: dict[str, tuple[str, ...]]  # "conv" and optionally "dsconv": directive lines
+    parameters: dict[str, Parameter]
+    sources: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    path: str = ""
+
+    def machine(self, elem_bytes: int) -> Hardware:
+        """MAESTRO's machine in elements of `elem_bytes` (bandwidths rounded down, at least 1 element/cycle)."""
+        offchip = self.offchip_bw_bytes_per_s / self.clock_hz
+        return Hardware(num_pes=self.num_pes, l1_size=int(self.l1_bytes // elem_bytes),
+                        l2_size=int(self.l2_bytes // elem_bytes),
+                        noc_bw=max(int(self.noc_bw_bytes_per_cycle // elem_bytes), 1),
+                        offchip_bw=max(int(offchip // elem_bytes), 1), noc_hops=self.noc_hop_cycles)
+
+    def dataflow(self, layer_type: str, sizes: dict[str, int], mapping: dict[str, int] | None = None):
+        """The template for `layer_type` (CONV or DSCONV) resolved on a layer's MAESTRO dimensions.
+
+        Tile parameters default to min(default, dimension); `mapping` overrides any parameter by name."""
+        mapping = dict(mapping or {})
+        unknown = set(mapping) - set(self.parameters)
+        if unknown:
+            raise InputError(f"accelerator {self.name}: unknown mapping parameter(s) {sorted(unknown)}; "
+                             f"known: {', '.join(self.parameters) or 'none'}")
+        values = {}
+        for p in self.parameters.values():
+            value = mapping.get(p.name, p.default if p.dim == "PE" else min(p.default, _extent(p.dim, sizes)))
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise InputError(f"accelerator {self.name}: mapping parameter {p.name} must be a positive integer, "
+                                 f"got {value!r}")
+            values[p.name] = value
+        key = "dsconv" if layer_type == "DSCONV" and "dsconv" in self.templates else "conv"
+        pattern = re.compile(r"\b(" + "|".join(map(re.escape, values)) + r")\b") if values else None
+        lines = [pattern.sub(lambda m: str(values[m.group(1)]), d) if pattern else d for d in self.templates[key]]
+        return parse_dataflow(lines, sizes, f"{self.path}: dataflow.{key}")
+
+
+def _extent(dim: str, sizes: dict[str, int]) -> int:
+    """A dimension's size, output rows/columns derived from the input extent and the filter."""
+    if dim in sizes:
+        return sizes[dim]
+    if dim in ("Y'", "X'"):
+        inp, filt = dim[0], "R" if dim[0] == "Y" else "S"
+        return sizes.get(inp, 1) - sizes.get(filt, 1) + 1
+    return 1
+
+
+def known_accelerators() -> list[str]:
+    return sorted(p.stem for p in accelerators("dataflow").glob("*.yaml"))
+
+
+def load_accelerator(name: str) -> DataflowAccelerator:
+    """A shipped accelerator by name, or any YAML file by path."""
+    path = Path(name)
+    if path.suffix not in (".yaml", ".yml"):
+        path = accelerators("dataflow", f"{name}.yaml")
+        if not path.is_file():
+            raise InputError(f"unknown dataflow accelerator {name!r}; known: {', '.join(known_accelerators())}")
+    return load_accelerator_file(path)
+
+
+def _whole(path: Path, data: dict, key: str, sources: dict[str, str]) -> int:
+    value = number(path, data, key, sources, minimum=1)
+    if value != int(value):
+        raise InputError(f"{path}: field {key}.value must be a whole number, got {value!r}")
+    return int(value)
+
+
+def load_accelerator_file(path: Path) -> DataflowAccelerator:
+    data = load_yaml(path)
+    sources: dict[str, str] = {}
+    for key in ("name", "dataflow_name"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise InputError(f"{path}: field {key} must be a non-empty string, got {data.get(key)!r}")
+    table = mapping(path, data, "energy")
+    energy = EnergyTable(
+        l2_macunits=number(path, table, "l2_access_macunits", sources),
+        l1_macunits=number(path, table, "l1_access_macunits", sources),
+        mac_macunits=number(path, table, "mac_macunits", sources),
+        mac_j=number(path, table, "mac_j", sources, strict=True),
+        dram_j_per_byte=number(path, table, "dram_j_per_byte", sources))
+    flow = mapping(path, data, "dataflow")
+    templates = {}
+    for key in ("conv", "dsconv"):
+        lines = flow.get(key)
+        if lines is None and key == "dsconv":
+            continue
+        if not isinstance(lines, list) or not lines or not all(isinstance(x, str) for x in lines):
+            raise InputError(f"{path}: field dataflow.{key} must be a list of directive strings, got {lines!r}")
+        templates[key] = tuple(lines)
+    params = {}
+    for pname, entry in (flow.get("parameters") or {}).items():
+        if not isinstance(pname, str) or not _PARAM_NAME.fullmatch(pname) or pname in _RESERVED:
+            raise InputError(f"{path}: field dataflow.parameters: bad parameter name {pname!r} (two or more letters/"
+                             f"digits, not {', '.join(sorted(_RESERVED))})")
+        if not isinstance(entry, dict) or entry.get("dim") not in DIMENSIONS + ("PE",):
+            raise InputError(f"{path}: field dataflow.parameters.{pname}.dim must be one of "
+                             f"{', '.join(DIMENSIONS + ('PE',))}, got {entry!r}")
+        found: dict[str, str] = {}
+        default = _whole(path, entry, "default", found)
+        sources[f"dataflow.parameters.{pname}"] = found["default"]
+        params[pname] = Parameter(pname, entry["dim"], default)
+    acc = DataflowAccelerator(
+        name=data["name"], dataflow_name=data["dataflow_name"],
+        num_pes=_whole(path, data, "num_pes", sources),
+        clock_hz=number(path, data, "clock_hz", sources, strict=True),
+        l1_bytes=number(path, data, "l1_bytes", sources, strict=True),
+        l2_bytes=number(path, data, "l2_bytes", sources, strict=True),
+        noc_bw_bytes_per_cycle=number(path, data, "noc_bw_bytes_per_cycle", sources, strict=True),
+        noc_hop_cycles=_whole(path, data, "noc_hop_cycles", sources),
+        offchip_bw_bytes_per_s=number(path, data, "offchip_bw_bytes_per_s", sources, strict=True),
+        energy=energy, templates=templates, parameters=params, sources=sources, path=str(path))
+    probe = {d: 3 for d in ("N", "K", "C", "R", "S")} | {"Y": 8, "X": 8}
+    for key in templates:
+        acc.dataflow("DSCONV" if key == "dsconv" else "CONV", probe)  # template errors surface at load time
+    return acc
