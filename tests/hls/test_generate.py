@@ -5,6 +5,7 @@ import struct
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -12,6 +13,9 @@ from dse.cli import main
 from dse.errors import InputError
 from dse.hls.csim import run
 from dse.hls.generate import generate
+from dse.hls.golden import BN_VECTORS, LEARNING_RATE
+from dse.hls.reference import BN_EPS
+from dse.hls.reshape import features_from_dram
 from dse.search.tiling import TilingRecord
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -65,6 +69,8 @@ def test_csim_passes(project):
     assert result.passed, result.output
     assert "CSIM PASSED" in result.output
     assert len(re.findall(r"0 mismatches", result.output)) == 12  # 3 layers x (FP, index, BP, WU)
+    kernel = (out / "small_cnn_train.cpp").read_text()
+    assert "MODE_BN" not in kernel and "ahat" not in kernel  # no BN layer in the record, no BN in the kernel
 
 
 @pytest.mark.parametrize("original,broken", [
@@ -76,13 +82,18 @@ def test_csim_passes(project):
 ])
 def test_broken_kernel_fails_csim(project, tmp_path, original, broken):
     _, out = project
+    result = _mutated_csim(out, tmp_path, original, broken)
+    assert not result.passed and "CSIM FAILED" in result.output
+
+
+def _mutated_csim(out: Path, tmp_path: Path, original: str, broken: str):
+    """C simulation of a copy of the project whose kernel has its one `original` replaced by `broken`."""
     copy = shutil.copytree(out, tmp_path / "broken", ignore=shutil.ignore_patterns("csim.bin"))
-    kernel = copy / "small_cnn_train.cpp"
+    kernel = next(copy.glob("*_train.cpp"))
     text = kernel.read_text()
     assert text.count(original) == 1
     kernel.write_text(text.replace(original, broken))
-    result = run(copy)
-    assert not result.passed and "CSIM FAILED" in result.output
+    return run(copy)
 
 
 def test_wrong_golden_data_fails_csim(project, tmp_path):
@@ -160,3 +171,80 @@ def test_searched_tiling_for_vgg16_on_zcu102(tmp_path, capsys):
     header = (out / "vgg16_train.h").read_text()
     assert "LAYER_fc3 = 15" in header and "set_part xczu9eg-ffvb1156-2-e" in (out / "run_hls.tcl").read_text()
     assert main(["hls", "csim", str(out)]) == 0
+
+
+@pytest.fixture(scope="module")
+def bn_project(tmp_path_factory):
+    path = FIXTURES / "zcu102_small_bn.yaml"
+    record = TilingRecord.load(path)
+    return record, generate(record, str(path), tmp_path_factory.mktemp("bn") / "prj")
+
+
+def test_bn_project_header_and_csim(bn_project):
+    """Both test convs run conv -> BN -> ReLU -> pool: 14 checks each, 4 for the FC."""
+    record, out = bn_project
+    header = (out / "small_cnn_train.h").read_text()
+    rows = dict((name, [int(v) for v in values.split(", ")]) for values, name in
+                re.findall(r"\{ ([\d, ]+) \}, // (\w+)", header))
+    assert [rows[l.name][14] for l in record.layers] == [1, 1, 0]
+    assert "MODE_BN_FP, MODE_BN_BP, MODE_COUNT" in header and "#define BN_EPS 1e-05f" in header
+    # The record's conv1 (batch 8, 16 channels, 32x32) has the largest A-hat; conv2's 32 channels and the test set's
+    # 18 (two groups of 16) the largest parameter block, 8 vectors of 32.
+    assert _define(header, "AHAT_SPAN") == 8 * 16 * 32 * 32 and _define(header, "BNP_SPAN") == 8 * 32
+    kernel = (out / "small_cnn_train.cpp").read_text()
+    for pragma in ("m_axi port=ahat offset=slave bundle=AHAT", "m_axi port=bnp offset=slave bundle=BNP",
+                   "s_axilite port=ahat bundle=control", "s_axilite port=bnp bundle=control"):
+        assert pragma in kernel
+    result = run(out)
+    assert result.passed, result.output
+    assert len(re.findall(r"0 mismatches", result.output)) == 2 * 14 + 4
+    for check in ("BN-FP", "A-hat", "mean", "istd", "BN-BP", "dgamma", "dbeta", "gamma_new", "beta_new"):
+        assert re.search(rf"conv2    {check} +\d+ values.* 0 mismatches", result.output), check
+
+
+def test_bn_golden_data_is_normalized(bn_project):
+    """The golden A-hat read back from the kernel layout has zero mean and V/(V+eps) variance per channel, and the
+    block's mean/istd are numpy's statistics of the golden A."""
+    record, out = bn_project
+    T, M, B = record.Tm, record.Tm + 2, 2
+    a = features_from_dram(np.fromfile(out / "data" / "conv1.a.bin", np.float32), (B, M, 12, 12), T)
+    hat = features_from_dram(np.fromfile(out / "data" / "conv1.hat.bin", np.float32), (B, M, 12, 12), T)
+    bnp = np.fromfile(out / "data" / "conv1.bnp.bin", np.float32).reshape(len(BN_VECTORS), -1)[:, :M]
+    var = a.astype(np.float64).var(axis=(0, 2, 3))
+    assert np.allclose(hat.mean(axis=(0, 2, 3)), 0, atol=1e-6)
+    assert np.allclose(hat.var(axis=(0, 2, 3)), var / (var + BN_EPS), rtol=1e-5)
+    assert np.allclose(bnp[BN_VECTORS.index("mean")], a.mean(axis=(0, 2, 3)), atol=1e-6)
+    assert np.allclose(bnp[BN_VECTORS.index("istd")], 1 / np.sqrt(var + BN_EPS), rtol=1e-5)
+    gamma, dgamma = bnp[BN_VECTORS.index("gamma")], bnp[BN_VECTORS.index("dgamma")]
+    assert np.allclose(bnp[BN_VECTORS.index("gamma_new")], gamma - LEARNING_RATE * dgamma, rtol=1e-6)
+
+
+@pytest.mark.parametrize("original,broken", [
+    # statistics over one column too few
+    ("return (float)(batch * R * C);", "return (float)(batch * R * (C - 1));"),
+    # V = E[X^2] instead of E[X^2] - E[X]^2
+    ("const float var = sq[t] / n - mean[t] * mean[t];", "const float var = sq[t] / n;"),
+    # BN BP without the dbeta/n term
+    ("out[at] = scale[t] * (l - dbeta[t] - ahat[at] * dgamma[t]);", "out[at] = scale[t] * (l - ahat[at] * dgamma[t]);"),
+])
+def test_broken_bn_fails_csim(bn_project, tmp_path, original, broken):
+    _, out = bn_project
+    result = _mutated_csim(out, tmp_path, original, broken)
+    assert not result.passed and "CSIM FAILED" in result.output
+    assert re.search(r"conv\d    (A-hat|BN-BP) .* [1-9]\d* mismatches", result.output)
+
+
+def test_searched_tiling_for_vgg16_bn_on_zcu102(tmp_path):
+    """VGG-16-BN at EF-Train's batch 8: BN on the 13 convs, spans of the largest A-hat (conv1_1), csim passes."""
+    out = tmp_path / "vgg_bn"
+    assert main(["hls", "generate", "--board", "zcu102", "--network", "vgg16_bn", "--batch", "8", "--out",
+                 str(out)]) == 0
+    header = (out / "vgg16_bn_train.h").read_text()
+    bn = re.findall(r", ([01]) \}, // (\w+)", header)
+    assert [name for flag, name in bn if flag == "1"] == [n for n, _ in re.findall(r"LAYER_(conv\d_\d) = (\d+)", header)]
+    assert len(bn) == 16 and sum(flag == "1" for flag, _ in bn) == 13
+    T = _define(header, "TM")
+    assert _define(header, "AHAT_SPAN") == 8 * -(-64 // T) * T * 224 * 224
+    assert _define(header, "BNP_SPAN") == len(BN_VECTORS) * -(-512 // T) * T
+    result = run(out)
+    assert result.passed, result.output
