@@ -241,7 +241,8 @@ def test_searched_tiling_for_vgg16_bn_on_zcu102(tmp_path):
                  str(out)]) == 0
     header = (out / "vgg16_bn_train.h").read_text()
     bn = re.findall(r", ([01]) \}, // (\w+)", header)
-    assert [name for flag, name in bn if flag == "1"] == [n for n, _ in re.findall(r"LAYER_(conv\d_\d) = (\d+)", header)]
+    convs = [name for name, _ in re.findall(r"LAYER_(conv\d_\d) = (\d+)", header)]
+    assert [name for flag, name in bn if flag == "1"] == convs
     assert len(bn) == 16 and sum(flag == "1" for flag, _ in bn) == 13
     T = _define(header, "TM")
     assert _define(header, "AHAT_SPAN") == 8 * -(-64 // T) * T * 224 * 224
