@@ -18,7 +18,7 @@ from dse.errors import InputError
 from dse.workload import build
 from dse.workload.builder import Builder
 from dse.workload.graph import Workload
-from dse.workload.layer import Op
+from dse.workload.layer import Layer, Op
 
 
 @dataclass(frozen=True)
@@ -92,16 +92,23 @@ def conv_specs(graph: Workload) -> list[ConvSpec]:
                 bn = True
             elif nxt.op is Op.MAXPOOL:
                 pool = nxt.R
-        if layer.op is Op.FC:
-            specs.append(ConvSpec(node, layer.K, layer.C * layer.Y * layer.X, 1, 1, 1, 1, 0, relu, pool, bn))
-        else:
-            if layer.stride_y != layer.stride_x or layer.R != layer.S or layer.pad_y != layer.pad_x:
-                raise InputError(f"network {graph.model_name!r}: layer {node!r} is not square; EF-Train needs K x K")
-            specs.append(ConvSpec(node, layer.K, layer.C, layer.Y_out, layer.X_out, layer.R, layer.stride_y,
-                                  layer.pad_y, relu, pool, bn))
+        specs.append(layer_spec(layer, graph.model_name, relu, pool, bn))
     if not specs:
         raise InputError(f"network {graph.model_name!r}: no conv or fc layers to run on EF-Train")
     return specs
+
+
+def layer_spec(layer: Layer, network: str = "", relu: bool = False, pool: int = 0, bn: bool = False) -> ConvSpec:
+    """EF-Train's [M, N, R, C, K, S] of one dense conv or FC layer (an FC is a 1x1 conv on a 1x1 map)."""
+    if layer.op is Op.FC:
+        return ConvSpec(layer.name, layer.K, layer.C * layer.Y * layer.X, 1, 1, 1, 1, 0, relu, pool, bn)
+    if layer.op is not Op.CONV or layer.groups != 1:
+        raise InputError(f"network {network!r}: layer {layer.name!r} ({layer.op.value}, groups {layer.groups}) has "
+                         "no EF-Train mapping; EF-Train runs dense convs and FC layers")
+    if layer.stride_y != layer.stride_x or layer.R != layer.S or layer.pad_y != layer.pad_x:
+        raise InputError(f"network {network!r}: layer {layer.name!r} is not square; EF-Train needs K x K")
+    return ConvSpec(layer.name, layer.K, layer.C, layer.Y_out, layer.X_out, layer.R, layer.stride_y, layer.pad_y,
+                    relu, pool, bn)
 
 
 def network_specs(name: str, batch: int) -> list[ConvSpec]:

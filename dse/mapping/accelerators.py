@@ -12,10 +12,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
+from dse.cost.fpga import bn_cycles, pass_cycles
+from dse.cost.fpga_network import layer_spec
 from dse.errors import InputError
+from dse.hw.fpga import load_board
 from dse.hw.system import Accelerator, Design
+from dse.search.fpga_tiling import ef_train_schedule
 from dse.workload.layer import Layer
 
 
@@ -78,6 +83,39 @@ class Throughput:
         return layer.flops / self.throughput_ops_per_s
 
 
+@dataclass(frozen=True)
+class EFTrainForward:
+    """EF-Train's channel-parallel engine (dse.cost.fpga) in forward (inference) mode on its board: each layer is
+    tiled by EF-Train's Algorithm 1 with the board's Tm, and its FP cycles (plus BN) are divided by the board clock.
+    Activations are ReLU/pool-fused as in the training model."""
+
+    board: str
+
+    @classmethod
+    def from_design(cls, design: Design) -> "EFTrainForward":
+        board = design.params.get("board")
+        if not isinstance(board, str):
+            raise InputError(f"design {design.name!r}: field board must name an accelerators/fpga board, got {board!r}")
+        load_board(board)
+        return cls(board)
+
+    def compute_seconds(self, layer: Layer) -> float:
+        """FP seconds, or inf when the layer's smallest tile does not fit the board's BRAM budget (e.g. an FC
+        layer with ~100k inputs): the engine cannot run it, and the mapper sends it elsewhere."""
+        try:
+            return _ef_train_fp_seconds(self.board, layer_spec(layer), layer.N)
+        except InputError:
+            return math.inf
+
+
+@lru_cache(maxsize=4096)
+def _ef_train_fp_seconds(board_name: str, spec, batch: int) -> float:
+    board = load_board(board_name)
+    tiling = ef_train_schedule([spec], batch, board)
+    cycles = pass_cycles([spec], tiling.candidates(), batch, board)["fp"].sum() + bn_cycles([spec], batch, board)["fp"].sum()
+    return float(cycles) / board.clock_hz
+
+
 class Model(Protocol):
     """What a kind must provide: compute seconds of one layer with its operands in local DRAM."""
 
@@ -85,7 +123,8 @@ class Model(Protocol):
 
 
 #: design `kind:` -> factory from a `Design`. Adapter point for the dataflow (MAESTRO-style) and EF-Train models.
-KINDS: dict[str, Callable[[Design], Model]] = {"tiled_conv": TiledConv.from_design, "throughput": Throughput.from_design}
+KINDS: dict[str, Callable[[Design], Model]] = {"tiled_conv": TiledConv.from_design, "throughput": Throughput.from_design,
+                                               "ef_train": EFTrainForward.from_design}
 
 
 def register_kind(kind: str, factory: Callable[[Design], Model]) -> None:
@@ -98,10 +137,6 @@ def model_of(design: Design) -> Model:
     if factory is None:
         raise InputError(f"design {design.name!r}: unknown kind {design.kind!r}; known: {', '.join(sorted(KINDS))}")
     return factory(design)
-
-
-def supports(acc: Accelerator, layer: Layer) -> bool:
-    return layer.op in acc.design.ops
 
 
 def layer_seconds(acc: Accelerator, layer: Layer, weight_from_host: bool = True, ifm_from_host: bool = True,
