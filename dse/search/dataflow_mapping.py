@@ -1,0 +1,123 @@
+"""Per-layer mapping search over an accelerator's dataflow template: tile sizes and cluster sizes.
+
+Candidates: a tile parameter over dimension D takes the powers of two below Sz(D) and Sz(D) itself; a cluster
+parameter takes the powers of two up to the PE count (candidates whose clusters group more PEs than the machine
+has are dropped). A mapping is feasible when the analysis' L1 requirement (per PE) and L2 requirement fit the
+accelerator's L1 and L2 bytes. Small spaces are enumerated exactly (the whole space as one batch); larger ones
+are sampled with Optuna's TPE sampler, capacities as `trial.set_constraint` constraints. The objective is
+latency (s), energy (J) or their product (EDP, J*s).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+from dse.cost.dataflow.model import Mapping, evaluate, evaluate_batch
+from dse.cost.dataflow.problem import has_mac_form, problem
+from dse.cost.record import Cost
+from dse.errors import InputError
+from dse.hw.dataflow import DataflowAccelerator, Parameter, _extent
+from dse.workload.layer import Layer
+
+OBJECTIVES = ("latency", "energy", "edp")
+
+
+@dataclass
+class MappingResult:
+    """Best mapping found for one layer, its cost, and how the search got there."""
+
+    mapping: Mapping
+    cost: Cost
+    fits: bool  # False: no candidate fits L1/L2; `mapping` is then the best one regardless
+    evaluated: int
+    space: int
+    method: str  # "exact", "optuna" or "none" (a layer without a dataflow mapping)
+
+
+def score(cost: Cost, objective: str) -> float:
+    if objective == "latency":
+        return float(cost.seconds)
+    if objective == "energy":
+        return float(cost.energy_j)
+    return float(cost.seconds * cost.energy_j)
+
+
+def fits(cost: Cost, acc: DataflowAccelerator) -> bool:
+    return cost.l1_bytes <= acc.l1_bytes and cost.l2_bytes <= acc.l2_bytes
+
+
+def candidates(param: Parameter, sizes: dict[str, int], num_pes: int) -> list[int]:
+    """Values a parameter may take on a layer (see the module docstring)."""
+    top = num_pes if param.dim == "PE" else _extent(param.dim, sizes)
+    values = {2 ** i for i in range(int(math.log2(top)) + 1)}
+    if param.dim != "PE":
+        values = {v for v in values if v < top} | {top}
+    return sorted(values)
+
+
+def space(layer: Layer, acc: DataflowAccelerator) -> list[Mapping]:
+    """Every candidate mapping of a MAC layer (cluster products within the PE count)."""
+    prob = problem(layer)
+    sizes = dict(prob.dims)
+    params = list(acc.parameters.values())
+    clusters = [i for i, p in enumerate(params) if p.dim == "PE"]
+    out = []
+    for values in itertools.product(*(candidates(p, sizes, acc.num_pes) for p in params)):
+        if math.prod(values[i] for i in clusters) <= acc.num_pes:
+            out.append({p.name: v for p, v in zip(params, values)})
+    return out
+
+
+def search(layer: Layer, acc: DataflowAccelerator, objective: str = "edp", exact_limit: int = 128,
+           trials: int = 40, seed: int = 0) -> MappingResult:
+    """Best mapping of one layer for `objective`, exact when the space has at most `exact_limit` mappings."""
+    if objective not in OBJECTIVES:
+        raise InputError(f"objective {objective!r} is not one of {', '.join(OBJECTIVES)}")
+    if not has_mac_form(layer) or not acc.parameters:
+        return MappingResult({}, evaluate(layer, acc), True, 1, 1, "none")
+    mappings = space(layer, acc)
+    if len(mappings) <= exact_limit:
+        frame = evaluate_batch([layer] * len(mappings), acc, mappings)
+        costs = [Cost(**{k: row[k] for k in Cost.__dataclass_fields__ if k != "extra"}) for row in
+                 frame.to_dict(orient="records")]
+        tried = list(zip(mappings, costs))
+        method = "exact"
+    else:
+        tried = _optuna(layer, acc, mappings, objective, trials, seed)
+        method = "optuna"
+    feasible = [(m, c) for m, c in tried if fits(c, acc)]
+    best_m, best_c = min(feasible or tried, key=lambda mc: score(mc[1], objective))
+    return MappingResult(best_m, evaluate(layer, acc, best_m), bool(feasible), len(tried), len(mappings), method)
+
+
+def _optuna(layer: Layer, acc: DataflowAccelerator, mappings: list[Mapping], objective: str, trials: int,
+            seed: int) -> list[tuple[Mapping, Cost]]:
+    """Sample the space with TPE; each trial is one mapping, L1/L2 overflow (bytes) as constraints."""
+    import optuna
+
+    choices = {name: sorted({m[name] for m in mappings}) for name in acc.parameters}
+    valid = {tuple(sorted(m.items())) for m in mappings}
+    seen: dict[tuple, Cost] = {}
+
+    def run(trial: "optuna.Trial") -> float:
+        mapping = {name: trial.suggest_categorical(name, values) for name, values in choices.items()}
+        key = tuple(sorted(mapping.items()))
+        if key not in valid:  # clusters grouping more PEs than the machine has
+            trial.set_constraint("pes", 1.0)
+            return math.inf
+        if key not in seen:
+            seen[key] = evaluate(layer, acc, mapping)
+        cost = seen[key]
+        trial.set_constraint("l1_bytes", float(cost.l1_bytes - acc.l1_bytes))
+        trial.set_constraint("l2_bytes", float(cost.l2_bytes - acc.l2_bytes))
+        return score(cost, objective)
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, trials))
+    study = optuna.create_study(direction="minimize", sampler=sampler)
+    study.enqueue_trial({p.name: min(max(p.default, choices[p.name][0]), choices[p.name][-1])
+                         for p in acc.parameters.values()}, skip_if_exists=True)
+    study.optimize(run, n_trials=trials)
+    return [(dict(k), c) for k, c in seen.items()]
