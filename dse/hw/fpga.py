@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
 from dse.errors import InputError
+from dse.hw.values import load_yaml
 from dse.resources import accelerators
 
 #: Integer-valued fields (counts) and real-valued fields of a board file, all required.
@@ -69,12 +69,7 @@ def _number(path: Path, data: dict, key: str, kind: type) -> tuple[float, str]:
 
 def load_board_file(path: Path) -> FPGABoard:
     """Read and validate one board file."""
-    try:
-        data = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"{path}: cannot read board file: {str(exc).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: a board file is a mapping, got {type(data).__name__}")
+    data = load_yaml(Path(path))
     for key in ("name", "part"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise InputError(f"{path}: field {key} must be a non-empty string, got {data.get(key)!r}")

@@ -11,10 +11,10 @@ import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import yaml
 
 from dse import resources
 from dse.errors import InputError
+from dse.hw.values import load_yaml
 from dse.workload.layer import Op
 
 DESIGN_DIR = ("fpga_designs",)
@@ -94,16 +94,6 @@ def _check_positive(where: str, field_name: str, value: object) -> float:
     return float(value)
 
 
-def _read(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping at the top level")
-    return data
-
-
 def _require(data: dict, key: str, where: object) -> object:
     if key not in data:
         raise InputError(f"{where}: missing field {key}")
@@ -116,7 +106,7 @@ def load_design(name: str) -> Design:
     if not path.is_file():
         known = sorted(p.stem for p in resources.accelerators(*DESIGN_DIR).glob("*.yaml"))
         raise InputError(f"unknown accelerator design {name!r}; known: {', '.join(known)}")
-    return parse_design(_read(path), str(path), name)
+    return parse_design(load_yaml(path), str(path), name)
 
 
 def parse_design(data: dict, where: str, name: str = "") -> Design:
@@ -157,7 +147,7 @@ def system_path(name_or_file: str) -> Path:
 def load_system(name_or_file: str, bandwidth_bytes_per_s: float | None = None) -> System:
     """Read and validate a system; `bandwidth_bytes_per_s` overrides every host link (BW_acc)."""
     path = system_path(name_or_file)
-    data = _read(path)
+    data = load_yaml(path)
     where = str(path)
     link_bw = bandwidth_bytes_per_s if bandwidth_bytes_per_s is not None else _require(data, "link_bw_bytes_per_s", path)
     link_bw = _check_positive(where, "bandwidth" if bandwidth_bytes_per_s is not None else "link_bw_bytes_per_s",
