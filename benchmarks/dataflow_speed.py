@@ -1,7 +1,9 @@
 """Layer evaluations per CPU-second of dse's MAESTRO-style dataflow model, one at a time and in batch.
 
-Inputs: MAESTRO's own VGG16, ResNet-50 and MobileNetV2 mapping files (../shared/reference/maestro/inputs) under
-five dataflows on the shipped 256-PE machine. Single process; CPU time from time.process_time().
+Part 1: MAESTRO's own VGG16, ResNet-50 and MobileNetV2 mapping files (../shared/reference/maestro/inputs) on the
+shipped 256-PE machine (MobileNetV2 ships three dataflows). Part 2: the zoo's forward MAC layers through
+`evaluate` / `evaluate_batch` on five accelerators of accelerators/dataflow. Single process; CPU time from
+time.process_time().
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from dse.cost.dataflow.batch import evaluate_batch
+from dse.cost.dataflow.batch import evaluate_batch as maestro_batch
 from dse.cost.dataflow.maestro_io import read_hardware, read_mapping
 from dse.cost.dataflow.metrics import layer_metrics
+from dse.cost.dataflow.model import evaluate, evaluate_batch
+from dse.hw.dataflow import load_accelerator
+from dse.workload import build
 
 REF = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "maestro" / "inputs"
 FILES = {"VGG16": ("vgg16", ["kcp_ws", "rs_frontend", "xp_ws", "yxp_os", "nlr"]),
@@ -30,9 +35,22 @@ def main() -> None:
                 layer_metrics(layer, hw)
             single = len(layers) / (time.process_time() - start)
             start = time.process_time()
-            evaluate_batch(layers, hw)
+            maestro_batch(layers, hw)
             batch = len(layers) / (time.process_time() - start)
             print(f"{network:12s} {dataflow:12s} {len(layers):6d} {single:14.0f} {batch:13.0f}")
+    print(f"\n{'network':12s} {'accelerator':12s} {'layers':>6s} {'single /CPU-s':>14s} {'batch /CPU-s':>13s}")
+    for network in ("vgg16", "resnet50", "mobilenet_v2"):
+        layers = [l for l in build(network).layers() if l.is_compute]
+        for name in ("nvdla", "eyeriss", "shidiannao", "xp", "cp"):
+            acc = load_accelerator(name)
+            start = time.process_time()
+            for layer in layers:
+                evaluate(layer, acc)
+            single = len(layers) / (time.process_time() - start)
+            start = time.process_time()
+            evaluate_batch(layers, acc)
+            batch = len(layers) / (time.process_time() - start)
+            print(f"{network:12s} {name:12s} {len(layers):6d} {single:14.0f} {batch:13.0f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ docs/dataflow.md lists.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -423,17 +424,26 @@ class Engine:
         self.layer, self.hw = layer, hw
         self.levels, self.full, self.tensors = build_levels(layer, hw.num_pes)
         self.results: list[LevelResult] = []
+        self._memo: dict[tuple, LevelResult] = {}
 
     def noc_delay(self, traffic: int) -> int:
         return self.hw.noc_hops + (-(-traffic // self.hw.noc_bw)) - 1
 
     def run(self) -> tuple[LevelResult, LevelResult]:
         """(top level, first innermost level analysed): counts come from the former, L1 sizes from the latter."""
-        self.results = []
+        self.results, self._memo = [], {}
         top = self.analyze(0, self.full)
         return top, self.results[0]
 
     def analyze(self, idx: int, dims: dict[str, int]) -> LevelResult:
+        """One level on given tile sizes. Lower levels see the same tile sizes in many cases, so results are
+        memoized per (level, sizes); callers get a copy because they set its spatial_occurrences."""
+        key = (idx, tuple(sorted(dims.items())))
+        if key not in self._memo:
+            self._memo[key] = self._analyze(idx, dims)
+        return dataclasses.replace(self._memo[key])
+
+    def _analyze(self, idx: int, dims: dict[str, int]) -> LevelResult:
         level, res = self.levels[idx], LevelResult()
         out_dims, in_tensors = self.tensors[OUTPUT], (INPUT, WEIGHT)
         avg_bw_acc, total_occ, case_id, active_acc = 0, 0, 0, 0.0
