@@ -14,6 +14,7 @@ from dse.hls import golden
 from dse.hls.golden import Buffers, KernelLayer
 from dse.hls.reference import BN_EPS, conv_out_size
 from dse.hls.reshape import fc_in_words
+from dse.hw.fpga import load_board
 from dse.resources import templates
 from dse.search.tiling import TilingRecord, check_identifier
 
@@ -87,7 +88,7 @@ def context(record: TilingRecord, source: str) -> dict:
         "Tn": record.Tn, "ifm_depth": buf.ifm, "ofm_depth": buf.ofm, "wei_depth": buf.wei, "pool_line": buf.pool_line,
         "layers": layers, "tests": tests, "test_words": [golden.words(l, record.Tm) for l in tests],
         "tensors": [name for name, _ in golden.TENSORS + golden.BN_TENSORS], "batch": golden.BATCH,
-        "lr": golden.LEARNING_RATE, "bn": bn, "bn_eps": f"{BN_EPS:g}", "bn_vectors": golden.BN_VECTORS,
+        "lr": golden.LEARNING_RATE, "bn": bn, "bn_lanes": load_board(record.board).dma_words_per_cycle, "bn_eps": f"{BN_EPS:g}", "bn_vectors": golden.BN_VECTORS,
         "span": spans([(layers, record.batch), (tests, golden.BATCH)], record.Tm), "record": record,
         "data_dir": DATA_DIR,
     }

@@ -16,6 +16,7 @@ from dse.hls.generate import generate
 from dse.hls.golden import BN_VECTORS, LEARNING_RATE
 from dse.hls.reference import BN_EPS
 from dse.hls.reshape import features_from_dram
+from dse.hw.fpga import load_board
 from dse.search.tiling import TilingRecord
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -188,6 +189,7 @@ def test_bn_project_header_and_csim(bn_project):
                 re.findall(r"\{ ([\d, ]+) \}, // (\w+)", header))
     assert [rows[l.name][14] for l in record.layers] == [1, 1, 0]
     assert "MODE_BN_FP, MODE_BN_BP, MODE_COUNT" in header and "#define BN_EPS 1e-05f" in header
+    assert _define(header, "BN_LANES") == load_board(record.board).dma_words_per_cycle == 4  # ZCU102's p
     # The record's conv1 (batch 8, 16 channels, 32x32) has the largest A-hat; conv2's 32 channels and the test set's
     # 18 (two groups of 16) the largest parameter block, 8 vectors of 32.
     assert _define(header, "AHAT_SPAN") == 8 * 16 * 32 * 32 and _define(header, "BNP_SPAN") == 8 * 32
