@@ -2,8 +2,8 @@
 
 Mappable layers are the compute layers (conv, fc, matmul, LSTM; `Workload.compute_layers`). Every other op rides
 along with a compute layer and costs no time of its own (H2H's layer tables hold only compute layers):
-- an op with compute ancestors joins the group of its producer that comes last in topological order (a residual
-  add runs where the later branch ends, so the earlier branch's tensor travels to it);
+- an op with compute ancestors joins the latest group among its producers' groups (a residual add runs where the
+  later branch ends, so the earlier branch's tensor travels to it);
 - an op with none (input preprocessing) joins the group of its earliest consumer.
 A tensor crossing groups is one edge between groups, keyed by the node that produced it so a tensor read by two
 ops of one group moves once. Graph sources read their input from host memory; graph sinks write theirs back.
@@ -52,7 +52,6 @@ class Problem:
 
 def _groups(workload: Workload) -> tuple[list[str], dict[str, int]]:
     nodes = [l.name for l in workload.layers()]
-    topo = {n: i for i, n in enumerate(nodes)}
     heads = [n for n in nodes if workload.layer(n).is_compute]
     if not heads:
         raise InputError(f"workload {workload.model_name!r}: no conv, fc, matmul or LSTM layer to map")
@@ -60,9 +59,9 @@ def _groups(workload: Workload) -> tuple[list[str], dict[str, int]]:
     for n in nodes:
         if n in group:
             continue
-        producers = [p for p in workload.predecessors(n) if p in group]
+        producers = [group[p] for p in workload.predecessors(n) if p in group]
         if producers:
-            group[n] = group[max(producers, key=topo.__getitem__)]
+            group[n] = max(producers)  # after every producer's group: the latest group, not the latest node
     for n in reversed(nodes):
         if n not in group:
             consumers = [group[s] for s in workload.successors(n) if s in group]

@@ -44,7 +44,7 @@ def _system(name: str, bandwidth_gbps: float, r_wei: float, local_dram_gb: float
 
 class H2HMapping(Problem):
     kind = "h2h-mapping"
-    DEFAULTS = {"workload": "resnet50", "system": "h2h", "bandwidth_gbps": 0.125, "r_wei": 0.5,
+    DEFAULTS = {"workload": "cnn_lstm", "system": "h2h", "bandwidth_gbps": 0.125, "r_wei": 0.5,
                 "local_dram_gb": None}
     METRICS = frozenset({"latency_s", "energy_j", "step2_latency_s", "step2_energy_j", "latency_vs_step2",
                          "energy_vs_step2", "host_bytes", "pinned_layers", "local_dram_gb_total"})
