@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dse.cost.dataflow.directives import Hardware
+from dse.cost.dataflow.directives import Directive, Hardware
 from dse.cost.dataflow.energy import EnergyTable
 from dse.cost.dataflow.maestro_io import parse_dataflow
 from dse.errors import InputError
@@ -62,7 +62,8 @@ class DataflowAccelerator:
                         noc_bw=max(int(self.noc_bw_bytes_per_cycle // elem_bytes), 1),
                         offchip_bw=max(int(offchip // elem_bytes), 1), noc_hops=self.noc_hop_cycles)
 
-    def dataflow(self, layer_type: str, sizes: dict[str, int], mapping: dict[str, int] | None = None):
+    def dataflow(self, layer_type: str, sizes: dict[str, int],
+                 mapping: dict[str, int] | None = None) -> tuple[Directive, ...]:
         """The template for `layer_type` (CONV or DSCONV) resolved on a layer's MAESTRO dimensions.
 
         Tile parameters default to min(default, dimension); `mapping` overrides any parameter by name."""
@@ -73,7 +74,7 @@ class DataflowAccelerator:
                              f"known: {', '.join(self.parameters) or 'none'}")
         values = {}
         for p in self.parameters.values():
-            value = mapping.get(p.name, p.default if p.dim == "PE" else min(p.default, _extent(p.dim, sizes)))
+            value = mapping.get(p.name, p.default if p.dim == "PE" else min(p.default, extent(p.dim, sizes)))
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise InputError(f"accelerator {self.name}: mapping parameter {p.name} must be a positive integer, "
                                  f"got {value!r}")
@@ -84,7 +85,7 @@ class DataflowAccelerator:
         return parse_dataflow(lines, sizes, f"{self.path}: dataflow.{key}")
 
 
-def _extent(dim: str, sizes: dict[str, int]) -> int:
+def extent(dim: str, sizes: dict[str, int]) -> int:
     """A dimension's size, output rows/columns derived from the input extent and the filter."""
     if dim in sizes:
         return sizes[dim]

@@ -18,7 +18,7 @@ from dse.cost.dataflow.model import Mapping, evaluate, evaluate_batch
 from dse.cost.dataflow.problem import has_mac_form, problem
 from dse.cost.record import Cost
 from dse.errors import InputError
-from dse.hw.dataflow import DataflowAccelerator, Parameter, _extent
+from dse.hw.dataflow import DataflowAccelerator, Parameter, extent
 from dse.workload.layer import Layer
 
 OBJECTIVES = ("latency", "energy", "edp")
@@ -50,7 +50,7 @@ def fits(cost: Cost, acc: DataflowAccelerator) -> bool:
 
 def candidates(param: Parameter, sizes: dict[str, int], num_pes: int) -> list[int]:
     """Values a parameter may take on a layer (see the module docstring)."""
-    top = num_pes if param.dim == "PE" else _extent(param.dim, sizes)
+    top = num_pes if param.dim == "PE" else extent(param.dim, sizes)
     values = {2 ** i for i in range(int(math.log2(top)) + 1)}
     if param.dim != "PE":
         values = {v for v in values if v < top} | {top}

@@ -63,8 +63,8 @@ def cost_from_metrics(layer: Layer, acc: DataflowAccelerator, m: dict[str, float
 
 def _streamed(layer: Layer, acc: DataflowAccelerator) -> Cost:
     """Traffic-bound model of an op without MACs. Its operands (layer.input_bytes + weight_bytes) are filled from
-    DRAM into L2 (1 L2 write/element), sent to the PEs (1 L2 read, 1 L1 write... counted as 1 L1 access) and its
-    results (output_bytes) come back the same way (1 L1 access, 1 L2 write, 1 L2 read to DRAM). Each of its
+    DRAM into L2 and read out to the PEs (2 L2 accesses, 1 L1 access per element); its results (output_bytes) go
+    back the same way (1 L1 access, L2 write and read back to DRAM). Each of its
     `flops` costs one MAC's energy and takes one PE-cycle. Runtime is the slowest of compute, NoC and off-chip.
     Buffers: every PE double-buffers one operand and one result element; L2 double-buffers one such wave."""
     eb = layer.elem_bytes
