@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
+from dse.cost.dataflow.model import evaluate as dataflow_evaluate
 from dse.cost.fpga import bn_cycles, pass_cycles
 from dse.cost.fpga_network import layer_spec
 from dse.errors import InputError
+from dse.hw.dataflow import load_accelerator
 from dse.hw.fpga import load_board
 from dse.hw.system import Accelerator, Design
 from dse.search.fpga_tiling import ef_train_schedule
@@ -116,15 +118,41 @@ def _ef_train_fp_seconds(board_name: str, spec, batch: int) -> float:
     return float(cycles) / board.clock_hz
 
 
+@dataclass(frozen=True)
+class DataflowKind:
+    """A MAESTRO-style dataflow accelerator from `accelerators/dataflow/` (dse.cost.dataflow), the way Herald
+    builds heterogeneous dataflow accelerators: each layer's seconds come from the data-centric analysis with the
+    accelerator's default template mapping."""
+
+    accelerator: str
+
+    @classmethod
+    def from_design(cls, design: Design) -> "DataflowKind":
+        name = design.params.get("accelerator")
+        if not isinstance(name, str):
+            raise InputError(f"design {design.name!r}: field accelerator must name an accelerators/dataflow file, "
+                             f"got {name!r}")
+        load_accelerator(name)
+        return cls(name)
+
+    def compute_seconds(self, layer: Layer) -> float:
+        return _dataflow_seconds(self.accelerator, layer)
+
+
+@lru_cache(maxsize=8192)
+def _dataflow_seconds(accelerator: str, layer: Layer) -> float:
+    return float(dataflow_evaluate(layer, load_accelerator(accelerator)).seconds)
+
+
 class Model(Protocol):
     """What a kind must provide: compute seconds of one layer with its operands in local DRAM."""
 
     def compute_seconds(self, layer: Layer) -> float: ...
 
 
-#: design `kind:` -> factory from a `Design`. Adapter point for the dataflow (MAESTRO-style) and EF-Train models.
+#: design `kind:` -> factory from a `Design`: published FPGA designs, EF-Train, and MAESTRO-style dataflow machines.
 KINDS: dict[str, Callable[[Design], Model]] = {"tiled_conv": TiledConv.from_design, "throughput": Throughput.from_design,
-                                               "ef_train": EFTrainForward.from_design}
+                                               "ef_train": EFTrainForward.from_design, "dataflow": DataflowKind.from_design}
 
 
 def register_kind(kind: str, factory: Callable[[Design], Model]) -> None:

@@ -29,3 +29,19 @@ def test_forward_seconds_are_fp_cycles_over_the_clock():
 def test_a_layer_whose_weights_cannot_fit_is_not_runnable_there():
     huge_fc = Layer("fc", Op.FC, K=4096, C=2048 * 7 * 7 * 4)
     assert math.isinf(ef_zcu102().compute_seconds(huge_fc))
+
+
+def test_dataflow_kind_is_the_dataflow_model_and_herald_maps_an_mmmt_model():
+    from dse.cost.dataflow.model import evaluate
+    from dse.hw.dataflow import load_accelerator
+    from dse.mapping.h2h import run_h2h
+    from dse.mapping.problem import compile_problem
+    from dse.workload import build
+
+    system = load_system("herald", 0.125e9)
+    layer = Layer("c", Op.CONV, N=1, K=32, C=16, Y=14, X=14, R=3, S=3, pad_y=1, pad_x=1)
+    for acc in system.accelerators:
+        expected = float(evaluate(layer, load_accelerator(acc.design.params["accelerator"])).seconds)
+        assert model_of(acc.design).compute_seconds(layer) == expected
+    result = run_h2h(compile_problem(build("cnn_lstm"), system))
+    assert result.steps[4].makespan_s <= result.steps[2].makespan_s
