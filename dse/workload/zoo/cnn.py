@@ -31,21 +31,28 @@ def _classifier(b: Builder, widths: list[int]) -> None:
             b.act(f"fc{i}_relu")
 
 
-def vgg16(batch: int = 1, bn: bool = False) -> Workload:
-    """VGG-16 (configuration D, Simonyan & Zisserman 2015) as torchvision `vgg16` / `vgg16_bn`, 224x224 input."""
-    b = Builder("vgg16_bn" if bn else "vgg16", batch, (3, 224, 224))
+def vgg16_convs(b: Builder, prefix: str = "", bn: bool = False, src: str | None = None) -> str:
+    """VGG-16's 13 3x3 convolutions (each + [BN +] ReLU) and 5 max-pools, named `{prefix}conv{block}_{i}`."""
+    b.last = src or b.last
     block, idx = 1, 1
     for item in VGG16_CFG:
         if item == "M":
-            b.pool(f"pool{block}", 2)
+            b.pool(f"{prefix}pool{block}", 2)
             block, idx = block + 1, 1
             continue
-        name = f"conv{block}_{idx}"
+        name = f"{prefix}conv{block}_{idx}"
         b.conv(name, item, 3)
         if bn:
             b.norm(f"{name}_bn")
         b.act(f"{name}_relu")
         idx += 1
+    return b.last
+
+
+def vgg16(batch: int = 1, bn: bool = False) -> Workload:
+    """VGG-16 (configuration D, Simonyan & Zisserman 2015) as torchvision `vgg16` / `vgg16_bn`, 224x224 input."""
+    b = Builder("vgg16_bn" if bn else "vgg16", batch, (3, 224, 224))
+    vgg16_convs(b, bn=bn)
     _classifier(b, [4096, 4096, 1000])
     return b.build()
 

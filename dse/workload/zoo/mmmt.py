@@ -22,7 +22,7 @@ from __future__ import annotations
 from dse.workload.builder import Builder
 from dse.workload.graph import Workload
 from dse.workload.layer import Layer, Op
-from dse.workload.zoo.cnn import VGG16_CFG
+from dse.workload.zoo.cnn import vgg16_convs
 
 #: Backbone of the layers after the modality streams merge (task heads included).
 FUSION = "fusion"
@@ -196,15 +196,7 @@ VDCNN9_BLOCKS = [64, 64, 128, 128, 256, 256, 512, 512]
 
 def _vgg16_features(b: Builder, prefix: str, src: str) -> str:
     """VGG-16 13 convolutions + fc6, fc7 (4096 each): the image feature (4096x1x1) of VGG-16 without fc8."""
-    b.last = src
-    conv, block = 1, 1
-    for item in VGG16_CFG:
-        if item == "M":
-            b.pool(f"{prefix}_pool{block}", 2)
-            block, conv = block + 1, 1
-            continue
-        _conv(b, f"{prefix}_conv{block}_{conv}", item, 3)
-        conv += 1
+    vgg16_convs(b, f"{prefix}_", src=src)
     b.fc(f"{prefix}_fc6", 4096)
     b.act(f"{prefix}_fc6_relu")
     b.fc(f"{prefix}_fc7", 4096)
