@@ -34,80 +34,131 @@ _REUSE = {"bchw": False, "bhwc_reuse": True, "reshaped": False, "reshaped_reuse"
 
 @dataclass
 class Candidates:
-    """Tilings to evaluate: Tm (= Tn) of shape (n,), Tr and M_on of shape (n, layers)."""
+    """Tilings to evaluate: Tm (= Tn) of shape (n,), Tr and M_on of shape (n, layers). `M_on_bp` is the BP pass's
+    own weight-block width (Table 6 of the paper lists it separately); None derives it with `bp_m_on`."""
 
     Tm: np.ndarray
     Tr: np.ndarray
     M_on: np.ndarray
+    M_on_bp: np.ndarray | None = None
 
     @classmethod
-    def single(cls, Tm: int, Tr, M_on) -> "Candidates":
-        return cls(np.array([Tm]), np.atleast_2d(np.asarray(Tr)), np.atleast_2d(np.asarray(M_on)))
+    def single(cls, Tm: int, Tr, M_on, M_on_bp=None) -> "Candidates":
+        bp = None if M_on_bp is None else np.atleast_2d(np.asarray(M_on_bp))
+        return cls(np.array([Tm]), np.atleast_2d(np.asarray(Tr)), np.atleast_2d(np.asarray(M_on)), bp)
+
+
+def bp_dims(d: dict) -> dict:
+    """The layer as BP runs it (§4.1, Fig. 8c): output and input channels swap, M' = N and N' = M. Rows, columns,
+    kernel and stride stay the layer's own (exact for stride-1 'same' convs and FC layers; a strided conv's BP
+    would need the input map size, which the paper's BP equations do not spell out)."""
+    return {**d, "M": d["N"], "N": d["M"]}
+
+
+def bp_m_on(d: dict, Tm, M_on):
+    """BP weight-block width when the tiling does not give one: the widest multiple of Tm whose BP block
+    (K^2 ceil(M / 2Tn) words per bank per group, Eq. 31 on the swapped layer) fits the words the layer's FP
+    weight block already occupies, at least Tm, at most ceil(N/Tm)*Tm. An assumption: the paper gives BP values
+    (Table 6) but no rule."""
+    fp_words = wei_depth(d["K"], d["N"], Tm, M_on, Tm)
+    per_group = d["K"] ** 2 * ceil_div(d["M"], 2 * Tm)
+    groups = np.clip(fp_words // per_group, 1, ceil_div(d["N"], Tm))
+    return groups * Tm
+
+
+def _in_channels(d: dict, Tm):
+    """Input channels in a tile: Tn, or all of them when the layer has fewer (AlexNet/VGG conv1, N = 3). Table 6
+    of the paper (conv1 FP, model column) is reproduced exactly only when the IFM and weight tiles of a 3-channel
+    layer carry 3 channels, not Tn."""
+    return np.minimum(Tm, d["N"])
 
 
 def _transfers(pass_: str, layout: str, d: dict, Tm, Tr, M_on, p: int, ts: int) -> dict:
-    """DMA cycles per tile for one pass: IFM (and WU's OFM), WEI, OUT (Eqs. 15-18 and their layout variants)."""
+    """DMA cycles per tile for one pass: IFM (and WU's OFM), WEI, OUT (§5.1 and its layout variants). In BP,
+    `d` is already the swapped layer and `M_on` the BP block width."""
     K2 = d["K"] ** 2
     h_in = (Tr - 1) * d["S"] + d["K"]  # input rows of a tile
     w_in = (d["C"] - 1) * d["S"] + d["K"]  # input columns (Tc = C)
     Tc = d["C"]
+    tn = _in_channels(d, Tm)
     if layout == "bchw":
-        ifm = Tm * h_in * (ts + ceil_div(w_in, p))
+        ifm = tn * h_in * (ts + ceil_div(w_in, p))
         row_out = Tm * Tr * (ts + ceil_div(Tc, p))
-        wei_fp = Tm * (ts + ceil_div(Tm * K2, p))
-        t = {"ifm": ifm, "out": row_out, "wei": wei_fp}
+        wei_fp = Tm * (ts + ceil_div(tn * K2, p))
+        t = {"ifm": ifm, "out": row_out, "wei": wei_fp, "wei_first": wei_fp}
         if pass_ == "bp":
-            t["wei"] = Tm * Tm * (ts + ceil_div(K2, p))
+            t["wei"] = Tm * tn * (ts + ceil_div(K2, p))
         if pass_ == "wu":
             t["ofm"], t["out"] = row_out, wei_fp
         return t
-    # Channel-group-major features: when a tile spans the whole map (R <= Tr) consecutive input-channel tiles are
-    # adjacent in DRAM, so the IFM stream does not restart between them (an FC input streams as one burst).
-    ifm = ts * (Tr < d["R"]) + ceil_div(Tm, p) * h_in * w_in
-    wei = ceil_div(Tm * Tm, p) * K2
-    t = {"ifm": ifm, "wei": wei, "out": ceil_div(Tm, p) * Tr * Tc}
+    # §5.1: the IFM burst equals one tile, so every IFM tile pays t_start (Table 6 of the paper confirms it for
+    # conv tiles that span the whole map too). FC layers (1x1 map, K = 1) are the exception, a modelling choice:
+    # their Tn-word tiles are adjacent in DRAM and stream as one burst; a restart per 16 words would cost the
+    # '1X' CNN's FC layer 10 M cycles, more than the paper's measured whole-network time allows (docs/fpga.md).
+    fc = (d["R"] == 1) & (d["C"] == 1) & (d["K"] == 1)
+    ifm = ts * ~fc + ceil_div(tn, p) * h_in * w_in
+    wei = ceil_div(Tm * tn, p) * K2
+    t = {"ifm": ifm, "wei": wei, "wei_first": wei, "out": ceil_div(Tm, p) * Tr * Tc}
     if pass_ == "bp":
         group = M_on if _REUSE[layout] else Tm
         if layout == "bhwc_reuse":
-            t["wei"] = ceil_div(group, Tm) * Tm * K2 * (ts + ceil_div(Tm, p))
+            t["wei"] = ceil_div(group, Tm) * Tm * K2 * (ts + ceil_div(tn, p))
         else:
-            t["wei"] = ceil_div(group * Tm, p) * K2 + ts
+            t["wei"] = ceil_div(group * tn, p) * K2 + ts
     if pass_ == "wu":
         t["ofm"] = ts + Tr * Tc * ceil_div(Tm, p)
         t["out"] = wei
         if layout == "bhwc_reuse":
-            t["ifm"] = h_in * w_in * (ts + ceil_div(Tm, p))
+            t["ifm"] = h_in * w_in * (ts + ceil_div(tn, p))
             t["ofm"] = Tr * Tc * (ts + ceil_div(Tm, p))
     return t
 
 
+def _chunked(d: dict, Tm, M_on, per_chunk):
+    """Eqs. 21, 24 and 27 multiply one chunk of ceil(M_on/Tm) groups by ceil(M/M_on); when M_on does not divide M
+    the last chunk holds only the groups left (the paper's model column of Table 6 for M = 384, M_on = 112 counts
+    24 groups, not 28). `per_chunk(groups)` prices one chunk."""
+    n = ceil_div(d["M"], M_on)
+    full = ceil_div(M_on, Tm)
+    last = ceil_div(d["M"], Tm) - (n - 1) * full
+    return (n - 1) * per_chunk(full) + per_chunk(last)
+
+
 def _fp_bp(pass_: str, layout: str, d: dict, Tm, Tr, M_on, B: int, p: int, ts: int):
-    """FP or BP cycles of each layer (Eqs. 19-24); without reuse every image is a first image with M_on = Tm."""
-    t = _transfers(pass_, layout, d, Tm, Tr, M_on, p, ts)
+    """FP or BP cycles of each layer (Eqs. 15-21 and §5.1's BP variant); without reuse every image is a first
+    image with M_on = Tm. For BP pass the swapped layer (`bp_dims`) and the BP block width."""
     comp = Tr * d["C"] * d["K"] ** 2
-    load = np.maximum(t["ifm"], t["wei"])
-    prod1, prod2 = np.maximum(t["ifm"], comp), np.maximum(load, comp)
-    store = np.maximum(comp, t["out"])
     n_in = ceil_div(d["N"], Tm) - 1
     n_row = ceil_div(d["R"], Tr)
-    lat1 = n_in * prod1 + t["ifm"] + comp
-    lat2 = n_in * prod1 + t["ifm"] + store
-    latb1 = n_in * prod2 + load + comp
-    latb2 = n_in * prod2 + load + store
+
+    def chunk(groups):
+        t = _transfers(pass_, layout, d, Tm, Tr, groups * Tm, p, ts)
+        load = np.maximum(t["ifm"], t["wei"])
+        prod1, prod2 = np.maximum(t["ifm"], comp), np.maximum(load, comp)
+        store = np.maximum(comp, t["out"])
+        lat1 = n_in * prod1 + t["ifm"] + comp
+        lat2 = n_in * prod1 + t["ifm"] + store
+        # The first tile's load is FP's t_LOAD even in BP; the M_on x Tn BP weight blocks enter only through
+        # t_PROD2 (Table 6's BP model column, conv2-conv5, is reproduced exactly this way and only this way).
+        first = np.maximum(t["ifm"], t["wei_first"])
+        latb1 = n_in * prod2 + first + comp
+        latb2 = n_in * prod2 + first + store
+        if not _REUSE[layout]:
+            return B * ((groups * n_row - 1) * latb2 + latb1 + t["out"] + ts)
+        lat3 = (groups * n_row - 1) * lat2 + lat1 + t["out"] + ts
+        if pass_ == "fp":
+            latb3 = groups * (n_row - 1) * lat2 + (groups - 1) * latb2 + latb1 + t["out"] + ts
+        else:
+            latb3 = (groups * n_row - 1) * lat2 + latb1 + t["out"] + ts
+        return (B - 1) * lat3 + latb3
+
     if not _REUSE[layout]:
-        per_image = (ceil_div(d["M"], Tm) * n_row - 1) * latb2 + latb1 + t["out"] + ts
-        return B * per_image
-    groups = ceil_div(M_on, Tm)
-    lat3 = (groups * n_row - 1) * lat2 + lat1 + t["out"] + ts
-    if pass_ == "fp":
-        latb3 = groups * (n_row - 1) * lat2 + (groups - 1) * latb2 + latb1 + t["out"] + ts
-    else:
-        latb3 = (groups * n_row - 1) * lat2 + latb1 + t["out"] + ts
-    return ceil_div(d["M"], M_on) * ((B - 1) * lat3 + latb3)
+        return chunk(ceil_div(d["M"], Tm))
+    return _chunked(d, Tm, M_on, chunk)
 
 
 def _wu(layout: str, d: dict, Tm, Tr, M_on, B: int, p: int, ts: int):
-    """WU cycles of each layer (Eqs. 25-27, with the R <= Tr case); without reuse the gradient tiles of every image
+    """WU cycles of each layer (Eqs. 22-27, with the R <= Tr case); without reuse the gradient tiles of every image
     after the first are read back before accumulating."""
     if not _REUSE[layout]:
         once = _wu_reuse(layout, d, Tm, Tr, Tm, 1, p, ts)
@@ -122,14 +173,13 @@ def _wu_reuse(layout: str, d: dict, Tm, Tr, M_on, B: int, p: int, ts: int):
     load = np.maximum(t["ifm"], t["ofm"])
     prod1, prod2 = np.maximum(load, comp), np.maximum(t["ifm"], comp)
     store = np.maximum(comp, t["out"])
-    groups, n_in, n_row = ceil_div(M_on, Tm), ceil_div(d["N"], Tm), ceil_div(d["R"], Tr)
+    n_in, n_row = ceil_div(d["N"], Tm), ceil_div(d["R"], Tr)
     lat1 = (n_row - 1) * prod1 + load + comp
     latb1 = (n_row - 1) * prod1 + load + store
-    tall = ((B - 1) * groups * n_in + 1) * lat1 + (groups * n_in - 1) * latb1 + t["out"]
-    tall = tall * ceil_div(d["M"], M_on)
+    tall = _chunked(d, Tm, M_on, lambda g: ((B - 1) * g * n_in + 1) * lat1 + (g * n_in - 1) * latb1 + t["out"])
     lat1_s = (n_in - 1) * prod2 + load + comp
     latb1_s = (n_in - 1) * (prod2 + t["out"]) + load + comp + t["out"]
-    short = ceil_div(d["M"], M_on) * groups * ((B - 1) * lat1_s + latb1_s)
+    short = ceil_div(d["M"], Tm) * ((B - 1) * lat1_s + latb1_s)
     return np.where(d["R"] <= Tr, short, tall)
 
 
@@ -143,9 +193,10 @@ def pass_cycles(specs: list[ConvSpec], cand: Candidates, batch: int, board: FPGA
     Tm = np.asarray(cand.Tm, dtype=np.int64)[:, None]
     Tr = np.minimum(np.asarray(cand.Tr, dtype=np.int64), d["R"])
     M_on = np.asarray(cand.M_on, dtype=np.int64)
+    M_on_bp = bp_m_on(d, Tm, M_on) if cand.M_on_bp is None else np.asarray(cand.M_on_bp, dtype=np.int64)
     p, ts = board.dma_words_per_cycle, board.dma_start_cycles
     fp = _fp_bp("fp", layout, d, Tm, Tr, M_on, batch, p, ts)
-    bp = _fp_bp("bp", layout, d, Tm, Tr, M_on, batch, p, ts)
+    bp = _fp_bp("bp", layout, bp_dims(d), Tm, Tr, M_on_bp, batch, p, ts)
     if first_is_input:
         bp[:, 0] = 0
     wu = _wu(layout, d, Tm, Tr, M_on, batch, p, ts)
@@ -180,13 +231,17 @@ def bn_dsp(specs: list[ConvSpec], board: FPGABoard) -> int:
 
 def buffer_depths(specs: list[ConvSpec], cand: Candidates) -> dict[str, np.ndarray]:
     """Per-bank words of IFM, OFM and weight buffers each candidate needs (maximum over layers), shape (n,)."""
-    d = dims(specs)
-    Tm = np.asarray(cand.Tm, dtype=np.int64)
-    Tr = np.minimum(np.asarray(cand.Tr, dtype=np.int64), d["R"][None, :])
+    d = {k: v[None, :] for k, v in dims(specs).items()}
+    Tm = np.asarray(cand.Tm, dtype=np.int64)[:, None]
+    Tr = np.minimum(np.asarray(cand.Tr, dtype=np.int64), d["R"])
+    M_on = np.asarray(cand.M_on, dtype=np.int64)
+    M_on_bp = bp_m_on(d, Tm, M_on) if cand.M_on_bp is None else np.asarray(cand.M_on_bp, dtype=np.int64)
+    fp_wei = wei_depth(d["K"], d["N"], Tm, M_on, Tm)
+    bp_wei = wei_depth(d["K"], d["M"], Tm, M_on_bp, Tm)  # the swapped layer's block (Eq. 31 with N' = M)
     return {
-        "ifm": ifm_depth(Tr, d["C"][None, :], d["K"][None, :], d["S"][None, :]).max(axis=1),
-        "ofm": ofm_depth(Tr, d["C"][None, :]).max(axis=1),
-        "wei": wei_depth(d["K"][None, :], d["N"][None, :], Tm[:, None], cand.M_on, Tm[:, None]).max(axis=1),
+        "ifm": ifm_depth(Tr, d["C"], d["K"], d["S"]).max(axis=1),
+        "ofm": ofm_depth(Tr, d["C"]).max(axis=1),
+        "wei": np.maximum(fp_wei, bp_wei).max(axis=1),
     }
 
 
