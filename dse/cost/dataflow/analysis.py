@@ -17,6 +17,8 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from dse.cost.dataflow.directives import CLUSTER, SPATIAL, TEMPORAL, Directive, Hardware, MaestroLayer
 from dse.errors import InputError
 
@@ -25,10 +27,52 @@ INPUT, WEIGHT, OUTPUT = "input", "filter", "output"
 OVERLAP = {"Y": "R", "X": "S"}  # reference (input) dimension -> sliding (filter) dimension
 OUT_OF = {"Y": "Y'", "X": "X'"}
 
+# The equations below run on Python ints (one layer) or on numpy arrays over a batch of layers that share one
+# dataflow structure (dse.cost.dataflow.vectorized). Size-dependent choices go through these helpers, which branch
+# on a Python bool and select elementwise on an array; a branch that changes the case structure itself (which
+# iteration cases exist) is not one of them: the batch is split by it first (Level.signature).
 
-def _div(a: int, b: int) -> int:
+
+def _is_array(*xs) -> bool:
+    return any(isinstance(x, np.ndarray) for x in xs)
+
+
+def _sel(cond, a, b):
+    """`a if cond else b`, elementwise when cond is an array."""
+    if isinstance(cond, np.ndarray):
+        return np.where(cond, a, b)
+    return a if cond else b
+
+
+def _any(cond) -> bool:
+    return bool(np.any(cond)) if isinstance(cond, np.ndarray) else bool(cond)
+
+
+def _not(cond):
+    return np.logical_not(cond) if isinstance(cond, np.ndarray) else not cond
+
+
+def _max(a, b):
+    return np.maximum(a, b) if _is_array(a, b) else max(a, b)
+
+
+def _min(a, b):
+    return np.minimum(a, b) if _is_array(a, b) else min(a, b)
+
+
+def _ratio(a, b, default):
+    """a / b, or `default` where b is 0."""
+    if _is_array(a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(b != 0, np.true_divide(a, np.where(b != 0, b, 1)), default)
+    return a / b if b else default
+
+
+def _div(a, b):
     """C++ integer division (truncates toward zero), which MAESTRO's counts rely on."""
     q = abs(a) // abs(b)
+    if _is_array(a, b):
+        return np.where((np.asarray(a) >= 0) == (np.asarray(b) > 0), q, -q)
     return q if (a >= 0) == (b > 0) else -q
 
 
@@ -52,6 +96,8 @@ class _Map:
 
 @dataclass(frozen=True)
 class _State:
+    """A directive's position in an iteration case; the flags and counts are ints/bools or arrays over a batch."""
+
     pos: int
     occurrences: int
     unrolled: bool = False
@@ -59,8 +105,8 @@ class _State:
     sp_edge_edge: bool = False
 
     @property
-    def edge(self) -> bool:
-        return self.pos == EDGE or self.init_edge
+    def edge(self):
+        return True if self.pos == EDGE else self.init_edge
 
 
 class Level:
@@ -78,46 +124,64 @@ class Level:
         self.edge_units = self._edge_units()
         self._mapping_sizes()
 
+    def take(self, rows: np.ndarray) -> "Level":
+        """The level restricted to some rows of a batch (arrays sliced, structure shared)."""
+        def cut(v):
+            return v[rows] if isinstance(v, np.ndarray) else v
+        out = object.__new__(Level)
+        out.__dict__.update(self.__dict__)
+        out.maps = [_Map(m.kind, cut(m.size), cut(m.offset), m.dim) for m in self.maps]
+        out.spatial = next(o for o, m in zip(out.maps, self.maps) if m is self.spatial)
+        out.dims = {k: cut(v) for k, v in self.dims.items()}
+        for name in ("mapped", "unique", "mapped_edge", "unique_edge"):
+            setattr(out, name, {k: cut(v) for k, v in getattr(self, name).items()})
+        out.edge_units = cut(self.edge_units)
+        return out
+
     def size(self, dim: str) -> int:
         return self.dims.get(dim, 1)
 
     def _edge_units(self) -> int:
         sp, n = self.spatial, self.units
         total = self.size(sp.dim)
-        if total <= sp.size:
-            return 1
-        if total > sp.offset * (n - 1) + sp.size:
-            steady = _div(_div(total - sp.size, sp.offset) + 1, n) - 1
-            remaining = total - (steady + 1) * sp.offset * n
-            return 1 if remaining < sp.size else _div(remaining - sp.size, sp.offset) + 1
+        steady = _div(_div(total - sp.size, sp.offset) + 1, n) - 1
+        remaining = total - (steady + 1) * sp.offset * n
+        beyond = _sel(remaining < sp.size, 1, _div(remaining - sp.size, sp.offset) + 1)
         units = _div(total - sp.size, sp.offset) + 1
-        return units + 1 if sp.offset * (units - 1) + sp.size < total else units
+        within = _sel(sp.offset * (units - 1) + sp.size < total, units + 1, units)
+        return _sel(total <= sp.size, 1, _sel(total > sp.offset * (n - 1) + sp.size, beyond, within))
 
     def _mapping_sizes(self) -> None:
         self.mapped, self.unique, self.mapped_edge, self.unique_edge = {}, {}, {}, {}
         for m in self.maps:
             total = self.size(m.dim)
-            steady = max(_div(total - m.size, m.offset), 0)
-            has_edge = steady * m.offset + m.size < total or m.size > total
+            steady = _max(_div(total - m.size, m.offset), 0)
+            has_edge = (steady * m.offset + m.size < total) | (m.size > total)
             self.mapped[m.dim] = m.size
-            self.unique[m.dim] = 0 if (m.kind == TEMPORAL and total <= m.size) else min(m.size, m.offset)
+            unique = _min(m.size, m.offset)
+            self.unique[m.dim] = _sel(total <= m.size, 0, unique) if m.kind == TEMPORAL else unique
             edge = total - (steady + 1) * m.offset
-            edge = total if edge < 0 else edge
-            self.mapped_edge[m.dim] = edge if has_edge else m.size
-            self.unique_edge[m.dim] = max(m.offset - (m.size - edge), 0)
+            edge = _sel(edge < 0, total, edge)
+            self.mapped_edge[m.dim] = _sel(has_edge, edge, m.size)
+            self.unique_edge[m.dim] = _max(m.offset - (m.size - edge), 0)
         if self.overlapped:
             for m in self.maps:
                 if m.dim in OVERLAP:
                     out, slide = OUT_OF[m.dim], OVERLAP[m.dim]
                     self.mapped[out] = self.mapped[m.dim] - self.mapped.get(slide, 0) + 1
-                    self.unique[out] = min(m.offset, m.size)
+                    self.unique[out] = _min(m.offset, m.size)
                     self.mapped_edge[out] = self.mapped_edge[m.dim] - self.mapped_edge.get(slide, 0) + 1
-                    self.unique_edge[out] = min(m.offset, self.mapped_edge[out])
+                    self.unique_edge[out] = _min(m.offset, self.mapped_edge[out])
 
     # ---- iteration cases ----------------------------------------------------------------------------------
+    def signature(self, dims: dict[str, int]) -> list:
+        """Which steady/edge states exist per directive: the case structure (bools, or arrays over a batch)."""
+        return [exists for m in self.maps for _, exists in self._states(m, dims.get(m.dim, 1))[1:]]
+
     def cases(self, dims: dict[str, int]) -> list[tuple[int, dict[str, _State]]]:
-        """(occurrences, state per dimension) for every iteration case, in MAESTRO's visiting order."""
-        per_map = [self._states(m, dims.get(m.dim, 1)) for m in self.maps]
+        """(occurrences, state per dimension) for every iteration case, in MAESTRO's visiting order. On a batch,
+        every row must have the same signature()."""
+        per_map = [[s for s, exists in self._states(m, dims.get(m.dim, 1)) if _any(exists)] for m in self.maps]
         freq, acc = [], 1
         for states in reversed(per_map):
             freq.append(acc)
@@ -130,56 +194,48 @@ class Level:
             for i, states in enumerate(per_map):
                 state = states[counters[i]]
                 status[self.maps[i].dim] = state
-                occ *= state.occurrences
+                occ = occ * state.occurrences
                 if case % freq[i] == 0:
                     counters[i] = 0 if counters[i] + 1 == len(states) else counters[i] + 1
             out.append((occ, status))
         return out
 
-    def _states(self, m: _Map, total: int) -> list[_State]:
+    def _states(self, m: _Map, total: int) -> list[tuple[_State, bool]]:
+        """Init, steady and edge state of one directive, each with whether it exists."""
         if m.kind == TEMPORAL:
-            states = [_State(INIT, 1, total <= m.size, total < m.size)]
             steady = _div(total - m.size, m.offset)
-            if m.size < total and steady > 0:
-                states.append(_State(STEADY, steady))
-            if not total < m.size and steady * m.offset + m.size < total:
-                states.append(_State(EDGE, 1))
-            return states
+            return [(_State(INIT, 1, total <= m.size, total < m.size), True),
+                    (_State(STEADY, steady), (m.size < total) & (steady > 0)),
+                    (_State(EDGE, 1), (total >= m.size) & (steady * m.offset + m.size < total))]
         n = self.units
         cover = m.size + m.offset * (n - 1)
         init_edge = total < cover
-        states = [_State(INIT, 1, total <= cover, init_edge, init_edge)]
         steady = _div(_div(total - m.size, m.offset) + 1, n) - 1
-        has_edge = (not total <= cover and (steady + 1) * m.offset * n + cover > total
-                    and steady * m.offset * n + cover != total)
-        if cover < total and steady > 0:
-            states.append(_State(STEADY, steady))
+        has_edge = ((total > cover) & ((steady + 1) * m.offset * n + cover > total)
+                    & (steady * m.offset * n + cover != total))
         remaining = total - (steady + 1) * m.offset * n
-        active = 1 if remaining < m.size else _div(remaining - m.size, m.offset) + 1
+        active = _sel(remaining < m.size, 1, _div(remaining - m.size, m.offset) + 1)
         edge_edge = (active - 1) * m.offset + m.size < remaining
-        if not init_edge and has_edge:
-            states.append(_State(EDGE, 1, sp_edge_edge=edge_edge))
-        return states
+        return [(_State(INIT, 1, total <= cover, init_edge, init_edge), True),
+                (_State(STEADY, steady), (cover < total) & (steady > 0)),
+                (_State(EDGE, 1, sp_edge_edge=edge_edge), (total >= cover) & has_edge)]
 
     # ---- per-PE volumes -----------------------------------------------------------------------------------
-    def pe_mapped(self, dims: tuple[str, ...], st: dict[str, _State], first: bool, see: bool) -> int:
+    def pe_mapped(self, dims: tuple[str, ...], st: dict[str, _State], first: bool, see) -> int:
         ret = 1
         for m in self.maps:
             if m.dim not in dims:
                 continue
-            s = st[m.dim]
+            s, d = st[m.dim], m.dim
             if m.kind == TEMPORAL:
-                ret *= self.mapped_edge[m.dim] if s.edge else self.mapped[m.dim]
-            elif s.edge:
-                if self.edge_units == 1 and (first or see):
-                    ret *= self.mapped_edge[m.dim]
-                elif self.edge_units > 1:
-                    ret *= self.mapped_edge[m.dim] if see else self.mapped[m.dim]
+                ret = ret * _sel(s.edge, self.mapped_edge[d], self.mapped[d])
             else:
-                ret *= self.mapped[m.dim]
+                at_edge = _sel(self.edge_units == 1, _sel(first | see, self.mapped_edge[d], 1),
+                               _sel(self.edge_units > 1, _sel(see, self.mapped_edge[d], self.mapped[d]), 1))
+                ret = ret * _sel(s.edge, at_edge, self.mapped[d])
         return ret
 
-    def pe_ingress(self, dims: tuple[str, ...], st: dict[str, _State], first: bool, see: bool) -> int:
+    def pe_ingress(self, dims: tuple[str, ...], st: dict[str, _State], first: bool, see) -> int:
         """New elements of an input tensor one sub-cluster needs in this case (temporal and spatial reuse)."""
         changing = -1
         for i, m in enumerate(self.maps):
@@ -187,8 +243,10 @@ class Level:
                 changing = i
         if changing == -1:
             return self.pe_mapped(dims, st, first, see)
-        inited = any(st[m.dim].pos == INIT and m.dim in dims and i > changing and not st[m.dim].unrolled
-                     for i, m in enumerate(self.maps))
+        inited = False
+        for i, m in enumerate(self.maps):
+            if st[m.dim].pos == INIT and m.dim in dims and i > changing:
+                inited = inited | _not(st[m.dim].unrolled)
         ret, moving = 1, False
         for i, m in enumerate(self.maps):
             if m.dim not in dims:
@@ -198,23 +256,23 @@ class Level:
             moving |= is_changing
             if m.kind == TEMPORAL:
                 if s.pos == INIT:
-                    ret *= self.mapped_edge[d] if s.edge else self.mapped[d]
-                elif is_changing and not inited:
-                    ret *= max(self.unique[d], 1)
+                    ret = ret * _sel(s.edge, self.mapped_edge[d], self.mapped[d])
+                elif is_changing:
+                    ret = ret * _sel(inited, self.mapped[d], _max(self.unique[d], 1))
                 else:
-                    ret *= self.mapped[d]
+                    ret = ret * self.mapped[d]
                 continue
-            mapped = self.mapped_edge[d] if see else self.mapped[d]
-            unique = self.unique_edge[d] if see else self.unique[d]
+            mapped = _sel(see, self.mapped_edge[d], self.mapped[d])
+            unique = _sel(see, self.unique_edge[d], self.unique[d])
             if first:
-                ret *= mapped
+                ret = ret * mapped
             elif s.pos == INIT:
-                ret *= mapped if i <= changing else unique
+                ret = ret * (mapped if i <= changing else unique)
             else:
-                ret *= unique if (not inited and is_changing) else mapped
+                ret = ret * (_sel(inited, mapped, unique) if is_changing else mapped)
         return ret if moving else 0
 
-    def pe_egress(self, dims: tuple[str, ...], st: dict[str, _State], psums: bool, first: bool, see: bool,
+    def pe_egress(self, dims: tuple[str, ...], st: dict[str, _State], psums: bool, first: bool, see,
                   reuse_at_edge: bool = True) -> int:
         """Outputs one sub-cluster sends up (or, with psums, the MACs on its critical path)."""
         ret = 1
@@ -224,9 +282,9 @@ class Level:
                     continue
                 s = st[m.dim]
                 if m.kind == TEMPORAL:
-                    ret *= self.mapped_edge[m.dim] if s.edge else self.mapped[m.dim]
+                    ret = ret * _sel(s.edge, self.mapped_edge[m.dim], self.mapped[m.dim])
                 else:
-                    ret *= self._spatial_out(m.dim, s, first, see, init_edge_unique=False)
+                    ret = ret * self._spatial_out(m.dim, s, first, see, init_edge_unique=False)
         for d in dims:
             m = self.maps[self.index[d]] if d in self.index else None
             if m is None:
@@ -234,30 +292,31 @@ class Level:
             s, actual = st[d], OUT_OF.get(d, d)
             if m.kind == TEMPORAL:
                 if s.pos == INIT:
-                    ret *= self.mapped_edge.get(actual, 0) if s.edge else self.mapped.get(actual, 0)
+                    ret = ret * _sel(s.edge, self.mapped_edge.get(actual, 0), self.mapped.get(actual, 0))
                 elif s.pos == STEADY:
-                    ret *= self.mapped.get(actual, 0)
+                    ret = ret * self.mapped.get(actual, 0)
                 else:
-                    ret *= self.mapped_edge.get(actual, 0)
+                    ret = ret * self.mapped_edge.get(actual, 0)
             else:
-                ret *= self._spatial_out(d, s, first, see, init_edge_unique=reuse_at_edge)
+                ret = ret * self._spatial_out(d, s, first, see, init_edge_unique=reuse_at_edge)
         return ret
 
-    def _spatial_out(self, dim: str, s: _State, first: bool, see: bool, init_edge_unique: bool) -> int:
+    def _spatial_out(self, dim: str, s: _State, first: bool, see, init_edge_unique: bool) -> int:
         """Factor of a spatially mapped dimension in an egress or partial-sum volume (keys: output-side name)."""
         actual = OUT_OF.get(dim, dim)
-        unique = self.unique.get(actual, 0) or 1
-        if s.pos == EDGE or (s.pos == INIT and s.edge and see):
-            if self.edge_units == 1 and (first or see):
-                # At an Edge position MAESTRO reads the input-side key (a typo for the output key); kept for agreement.
-                return self.mapped_edge.get(dim if s.pos == EDGE else actual, 0)
-            if self.edge_units > 1:
-                if see:
-                    use_unique = s.pos == EDGE or init_edge_unique
-                    return self.unique_edge.get(actual, 0) if use_unique else self.mapped_edge.get(actual, 0)
-                return self.mapped.get(actual, 0) if first else unique
-            return 1
-        return self.mapped.get(actual, 0) if first else unique
+        unique = self.unique.get(actual, 0)
+        unique = _sel(unique == 0, 1, unique)
+        normal = self.mapped.get(actual, 0) if first else unique
+        at_edge = True if s.pos == EDGE else (s.edge & see if s.pos == INIT else False)
+        if not _any(at_edge):
+            return normal
+        # At an Edge position MAESTRO reads the input-side key (a typo for the output key); kept for agreement.
+        single = self.mapped_edge.get(dim if s.pos == EDGE else actual, 0)
+        use_unique = s.pos == EDGE or init_edge_unique
+        seen = self.unique_edge.get(actual, 0) if use_unique else self.mapped_edge.get(actual, 0)
+        edge = _sel((self.edge_units == 1) & (first | see), single,
+                    _sel(self.edge_units > 1, _sel(see, seen, normal), 1))
+        return _sel(at_edge, edge, normal)
 
     # ---- whole sub-cluster array --------------------------------------------------------------------------
     def _spatial_state(self, dims: tuple[str, ...], st: dict[str, _State]) -> tuple[_State | None, bool]:
@@ -266,20 +325,33 @@ class Level:
         for d in dims:
             if d in self.index and self.maps[self.index[d]].kind == SPATIAL:
                 found = st[d]
-                edge |= found.edge
+                edge = edge | found.edge
         return found, edge
 
-    def _over_units(self, volume, sp: _State | None, edge: bool) -> int:
+    def _at_edge(self, volume, sp: _State) -> int:
+        """Sum of a per-unit volume(first, see) over the sub-clusters active when the spatial map is at its edge:
+        the first one (the edge-edge one if it is alone), the full ones, and the edge-edge one."""
+        eu = self.edge_units
+        ret = _sel((eu == 1) & sp.sp_edge_edge, volume(True, True), volume(True, False)) if _any(
+            sp.sp_edge_edge) else volume(True, False)
+        if not _any(eu > 1):
+            return ret
+        see = _sel(sp.sp_edge_edge, 1, 0)
+        rest = _max(eu - see - 1, 0) * volume(False, False)
+        if _any(sp.sp_edge_edge):
+            rest = rest + see * volume(False, True)
+        return ret + _sel(eu > 1, rest, 0)
+
+    def _over_units(self, volume, sp: _State | None, edge) -> int:
         """Sum a per-unit volume(first, edge_edge) over the active sub-clusters (first, full ones, edge-edge one)."""
         if sp is None:
             return volume(True, False)
-        if not edge:
-            return volume(True, False) + (self.units - 1) * volume(False, False)
-        ret = volume(True, True) if (self.edge_units == 1 and sp.sp_edge_edge) else volume(True, False)
-        if self.edge_units > 1:
-            see = 1 if sp.sp_edge_edge else 0
-            ret += max(self.edge_units - see - 1, 0) * volume(False, False) + see * volume(False, True)
-        return ret
+        full = 0
+        if not (edge is True):
+            full = volume(True, False) + (self.units - 1) * volume(False, False)
+        if not _any(edge):
+            return full
+        return _sel(edge, self._at_edge(volume, sp), full)
 
     def ingress(self, dims: tuple[str, ...], st: dict[str, _State]) -> int:
         """Elements of an input tensor sent from the upper buffer to the sub-clusters in this case."""
@@ -292,9 +364,10 @@ class Level:
     def critical_psums(self, dims: tuple[str, ...], st: dict[str, _State]) -> int:
         """MACs of one sub-cluster on the critical path (the compute delay at the innermost level)."""
         sp, edge = self._spatial_state(dims, st)
-        if sp is None or not edge:
+        if sp is None or not _any(edge):
             return self.pe_egress(dims, st, True, True, False)
-        return self.pe_egress(dims, st, True, True, self.edge_units == 1 and sp.sp_edge_edge)
+        see = _sel(edge, (self.edge_units == 1) & sp.sp_edge_edge, False)
+        return self.pe_egress(dims, st, True, True, see)
 
     def psum_mapping(self, dims: tuple[str, ...], st: dict[str, _State]) -> int:
         """MACs over the whole sub-cluster array in this case."""
@@ -303,20 +376,20 @@ class Level:
         for d in dims:
             if d in self.index and self.maps[self.index[d]].kind == SPATIAL:
                 sp = st[d]
-                edge |= sp.edge
+                edge = edge | sp.edge
         for m in self.maps:
             if m.kind == SPATIAL:
                 sp = st[m.dim]
-                edge |= sp.edge
+                edge = edge | sp.edge
         n = self.units
-        if sp is None or not edge:
-            return n * self.pe_egress(dims, st, True, True, False)
-        ret = self.pe_egress(dims, st, True, True, self.edge_units == 1 and sp.sp_edge_edge)
-        if self.edge_units > 1:
-            see = 1 if sp.sp_edge_edge else 0
-            ret += max(self.edge_units - see - 1, 0) * self.pe_egress(dims, st, True, True, False)
-            ret += see * self.pe_egress(dims, st, True, False, True, reuse_at_edge=False)
-        return ret
+        full = n * self.pe_egress(dims, st, True, True, False)
+        if sp is None or not _any(edge):
+            return full
+
+        def volume(first: bool, see):
+            # the first unit counts its critical path; the edge-edge unit does not reuse at the init edge
+            return self.pe_egress(dims, st, True, True if first else not see, see, reuse_at_edge=first or not see)
+        return _sel(edge, self._at_edge(volume, sp), full)
 
     def sub_dims(self, st: dict[str, _State], see: bool) -> dict[str, int]:
         """Tile sizes a sub-cluster sees in this case (MAESTRO's ConstructSubClusterDimension)."""
@@ -324,11 +397,12 @@ class Level:
         for m in self.maps:
             s, d = st[m.dim], m.dim
             if m.kind == TEMPORAL:
-                size = self.mapped_edge[d] if s.edge else self.mapped[d]
-            elif s.pos == STEADY or (s.pos == INIT and not s.edge):
+                size = _sel(s.edge, self.mapped_edge[d], self.mapped[d])
+            elif s.pos == STEADY:
                 size = self.mapped[d]
             else:
-                size = self.mapped_edge[d] if (self.edge_units == 1 or see) else self.mapped[d]
+                at_edge = _sel((self.edge_units == 1) | see, self.mapped_edge[d], self.mapped[d])
+                size = at_edge if s.pos == EDGE else _sel(s.edge, at_edge, self.mapped[d])
             out.setdefault(d, size)
         for ref, slide in OVERLAP.items():
             if ref in out and self.overlapped:
@@ -356,6 +430,23 @@ class LevelResult:
 
     def add(self, key: tuple, value: int) -> None:
         self.counts[key] = self.counts.get(key, 0) + value
+
+    @staticmethod
+    def scatter(parts: list[tuple[np.ndarray, "LevelResult"]], n: int) -> "LevelResult":
+        """One batch result of `n` rows from results on subsets of its rows (0 where no part has a value)."""
+        def merge(values: list) -> np.ndarray:
+            dtype = np.result_type(*[np.asarray(v).dtype for v in values])
+            out = np.zeros(n, dtype=dtype)
+            for (sel, _), v in zip(parts, values):
+                out[sel] = v
+            return out
+        res = LevelResult()
+        for name in ("runtime", "macs", "avg_active", "peak_bw", "avg_bw", "offchip_bw", "arithmetic_intensity"):
+            setattr(res, name, merge([getattr(p, name) for _, p in parts]))
+        for name in ("counts", "size_req", "delay_avg"):
+            keys = dict.fromkeys(k for _, p in parts for k in getattr(p, name))
+            setattr(res, name, {k: merge([getattr(p, name).get(k, 0) for _, p in parts]) for k in keys})
+        return res
 
 
 def build_levels(layer: MaestroLayer, num_pes: int) -> tuple[list[Level], dict[str, int], dict[str, tuple[str, ...]]]:
@@ -395,14 +486,19 @@ def build_levels(layer: MaestroLayer, num_pes: int) -> tuple[list[Level], dict[s
         for m in current:
             stride = strides.get(m.dim, 1)
             slide = OVERLAP.get(m.dim)
-            if overlapped and slide and stride != 1 and m.size >= full.get(slide, 1):
-                filt = full.get(slide, 1)
-                out_map = (m.size + stride - filt) // stride
-                m.size = out_map * min(stride, filt) + max(filt - stride, 0)
-                m.offset = out_map * (filt if (not is_top and filt < stride) else stride)
+            if not (overlapped and slide):
+                continue
+            filt = full.get(slide, 1)
+            widen = (stride != 1) & (m.size >= filt)
+            if not _any(widen):
+                continue
+            out_map = _sel(widen, m.size + stride - filt, 0) // stride
+            step = stride if is_top else _sel(filt < stride, filt, stride)
+            m.size = _sel(widen, out_map * _min(stride, filt) + _max(filt - stride, 0), m.size)
+            m.offset = _sel(widen, out_map * step, m.offset)
         levels.append(Level(current, dims, unit_sizes[len(levels)], overlapped))
         index = {m.dim: m for m in reversed(current)}
-        dims = {var: min(index[var].size, dims[var]) for var in input_vars if var in index and var in dims}
+        dims = {var: _min(index[var].size, dims[var]) for var in input_vars if var in index and var in dims}
         previous, current = current, []
     return levels, full, tens
 
@@ -418,117 +514,175 @@ def _input_centric(maps: list[_Map], dims: dict[str, int]) -> None:
 
 
 class Engine:
-    """Runs the per-level case analysis of one layer on one machine (MAESTRO's AnalyzeClusterLevel_V2)."""
+    """Runs the per-level case analysis of one layer on one machine (MAESTRO's AnalyzeClusterLevel_V2), or of a
+    batch of layers sharing one dataflow structure when `layer` holds arrays (dse.cost.dataflow.vectorized)."""
 
-    def __init__(self, layer: MaestroLayer, hw: Hardware) -> None:
-        self.layer, self.hw = layer, hw
+    def __init__(self, layer: MaestroLayer, hw: Hardware, batch: int | None = None) -> None:
+        self.layer, self.hw, self.batch = layer, hw, batch
         self.levels, self.full, self.tensors = build_levels(layer, hw.num_pes)
-        self.results: list[LevelResult] = []
         self._memo: dict[tuple, LevelResult] = {}
+        self.first: LevelResult | None = None
 
     def noc_delay(self, traffic: int) -> int:
         return self.hw.noc_hops + (-(-traffic // self.hw.noc_bw)) - 1
 
     def run(self) -> tuple[LevelResult, LevelResult]:
-        """(top level, first innermost level analysed): counts come from the former, L1 sizes from the latter."""
-        self.results, self._memo = [], {}
-        top = self.analyze(0, self.full)
-        return top, self.results[0]
+        """(top level, first level analysis completed, i.e. the innermost one): counts come from the former, L1
+        sizes from the latter."""
+        self._memo, self.first = {}, None
+        if self.batch is None:
+            return self.analyze(0, self.full), self.first
+        self._first_seen = np.zeros(self.batch, dtype=bool)
+        self.first = LevelResult()
+        top = self.analyze(0, self.full, np.arange(self.batch))
+        return top, self.first
 
-    def analyze(self, idx: int, dims: dict[str, int]) -> LevelResult:
-        """One level on given tile sizes. Lower levels see the same tile sizes in many cases, so results are
-        memoized per (level, sizes); callers get a copy because they set its spatial_occurrences."""
-        key = (idx, tuple(sorted(dims.items())))
-        if key not in self._memo:
-            self._memo[key] = self._analyze(idx, dims)
-        return dataclasses.replace(self._memo[key])
+    def analyze(self, idx: int, dims: dict[str, int], rows: np.ndarray | None = None) -> LevelResult:
+        """One level on given tile sizes. Lower levels see the same tile sizes in many cases, so one layer's
+        results are memoized per (level, sizes); callers get a copy because they set its spatial_occurrences.
+        On a batch (`rows`: the batch rows `dims` belong to) the rows are split by case structure first."""
+        if rows is None:
+            key = (idx, tuple(sorted(dims.items())))
+            if key not in self._memo:
+                self._memo[key] = self._analyze(idx, self.levels[idx], dims)
+            return dataclasses.replace(self._memo[key])
+        level = self.levels[idx].take(rows)
+        sig = level.signature(dims)
+        if not sig:
+            return self._analyze(idx, level, dims, rows)
+        bits = np.stack([np.broadcast_to(b, rows.shape) for b in sig], axis=1)
+        groups, which = np.unique(bits, axis=0, return_inverse=True)
+        if len(groups) == 1:
+            return self._analyze(idx, level, dims, rows)
+        parts = []
+        for g in range(len(groups)):
+            sel = np.flatnonzero(which.reshape(-1) == g)
+            sub = {k: (v[sel] if isinstance(v, np.ndarray) else v) for k, v in dims.items()}
+            parts.append((sel, self._analyze(idx, self.levels[idx].take(rows[sel]), sub, rows[sel])))
+        return LevelResult.scatter(parts, len(rows))
 
-    def _analyze(self, idx: int, dims: dict[str, int]) -> LevelResult:
-        level, res = self.levels[idx], LevelResult()
+    def _sub(self, idx: int, dims: dict[str, int], need, rows: np.ndarray | None) -> LevelResult | None:
+        """The next level's analysis on the rows that need it (None if none does); zeros on the other rows."""
+        if rows is None:
+            return self.analyze(idx, dims) if need else None
+        sel = np.flatnonzero(np.broadcast_to(need, rows.shape))
+        if not len(sel):
+            return None
+        sub = {k: (v[sel] if isinstance(v, np.ndarray) else v) for k, v in dims.items()}
+        return LevelResult.scatter([(sel, self.analyze(idx, sub, rows[sel]))], len(rows))
+
+    def _analyze(self, idx: int, level: Level, dims: dict[str, int], rows: np.ndarray | None = None) -> LevelResult:
+        res = LevelResult()
         out_dims, in_tensors = self.tensors[OUTPUT], (INPUT, WEIGHT)
         avg_bw_acc, total_occ, case_id, active_acc = 0, 0, 0, 0.0
         for occ, st in level.cases(dims):
-            if case_id == 0:
-                self._buffer_sizes(res, level, dims, st)
+            if _any(case_id == 0):
+                self._buffer_sizes(res, level, dims, st, case_id == 0)
             egress = level.egress(out_dims, st)
             psum_map = level.psum_mapping(out_dims, st)
             res.add(("l2", "write", OUTPUT), occ * egress)
             res.add(("l1", "write", OUTPUT), occ * psum_map)
             res.add(("l1", "read", OUTPUT), occ * psum_map)
             psums = level.critical_psums(out_dims, st)
-            if psums <= 0:
+            valid = psums > 0
+            if not _any(valid):
                 continue
+            occ = _sel(valid, occ, 0)  # a case without MACs counts no further (MAESTRO skips it)
             ingress = 0
             for name in in_tensors:
                 traffic = level.ingress(self.tensors[name], st)
-                ingress += traffic
+                ingress = ingress + traffic
                 res.add(("l2", "read", name), occ * traffic)
                 res.counts[("l1", "write", name)] = res.counts[("l2", "read", name)]
                 res.add(("l1", "read", name), occ * psum_map)
-            res.arithmetic_intensity = psum_map / ingress if ingress else math.inf
+            res.arithmetic_intensity = _sel(valid, _ratio(psum_map, ingress, math.inf), res.arithmetic_intensity)
             sp_state = st[level.spatial.dim]
-            active = level.edge_units if sp_state.edge else level.units
-            subs: list[LevelResult] = []
+            active = _sel(sp_state.edge, level.edge_units, level.units)
+            units = 0
             if idx < len(self.levels) - 1:
-                if sp_state.edge and sp_state.sp_edge_edge:
-                    subs.append(self.analyze(idx + 1, level.sub_dims(st, True)))
-                    if level.edge_units - 1 > 0:
-                        subs.append(self.analyze(idx + 1, level.sub_dims(st, False)))
-                        subs[-1].spatial_occurrences = level.edge_units - 1
+                # edge-edge: one analysis of the edge-edge sub-cluster, one of the (edge_units - 1) full ones;
+                # otherwise one analysis of every active sub-cluster
+                two = sp_state.edge & sp_state.sp_edge_edge
+                more = level.edge_units - 1 > 0
+                a = self._sub(idx + 1, level.sub_dims(st, True), valid & two, rows)
+                b = self._sub(idx + 1, level.sub_dims(st, False), valid & (_not(two) | more), rows)
+                occ_b = _sel(two, level.edge_units - 1, active)
+                if a is None:
+                    compute, units = b.runtime, b.avg_active * occ_b
+                elif b is None:
+                    compute, units = a.runtime, a.avg_active * 1
                 else:
-                    subs.append(self.analyze(idx + 1, level.sub_dims(st, False)))
-                    subs[-1].spatial_occurrences = level.edge_units if sp_state.edge else level.units
-                compute = max(s.runtime for s in subs)
+                    compute = _sel(two & more, _max(a.runtime, b.runtime), _sel(two, a.runtime, b.runtime))
+                    units = _sel(two, a.avg_active * 1 + _sel(more, b.avg_active * occ_b, 0.0), b.avg_active * occ_b)
             else:
                 compute = -(-psums // self.hw.simd_lanes)
             in_delay, out_delay = self.noc_delay(ingress), self.noc_delay(egress)
             if all(s.pos == INIT for s in st.values()):
                 delay = compute + in_delay
             else:
-                delay = max(out_delay, compute, in_delay)
+                delay = _max(_max(out_delay, compute), in_delay)
+            nonzero = _sel(compute == 0, 1, compute)
             if idx == 0:
                 out_req = res.size_req.get(("l2", OUTPUT), 0)
                 in_req = res.size_req.get(("l2", INPUT), 0) + res.size_req.get(("l2", WEIGHT), 0)
-                delay = max(in_req // self.hw.offchip_bw // 2, delay, out_req // self.hw.offchip_bw // 2)
-                if compute == 0:
+                delay = _max(_max(in_req // self.hw.offchip_bw // 2, delay), out_req // self.hw.offchip_bw // 2)
+                if _any(valid & (compute == 0)):
                     raise InputError(
                         f"{self.layer.source}: layer {self.layer.name}: mapping rejected: an iteration case gives a "
                         f"sub-cluster no MACs (zero compute delay), so its bandwidth needs are unbounded; MAESTRO "
                         f"divides by zero here and crashes (the shipped *_rs.m files; use *_rs_frontend.m as YR-P)")
-                res.offchip_bw = max(res.offchip_bw, out_req // compute, in_req // compute) // 2
-            res.runtime += occ * delay
-            res.macs += occ * psum_map
-            units = sum(s.avg_active * s.spatial_occurrences for s in subs)
-            active_acc += (units if units != 0 else active) * occ
-            compute = compute or 1
-            res.peak_bw = max(res.peak_bw, max(ingress, egress) // compute)
-            avg_bw_acc += (occ * max(ingress, egress)) // compute
-            for key, value in (("ingress", in_delay), ("egress", out_delay), ("compute", compute)):
+                offchip = _max(_max(res.offchip_bw, out_req // nonzero), in_req // nonzero) // 2
+                res.offchip_bw = _sel(valid, offchip, res.offchip_bw)
+            res.runtime = res.runtime + occ * delay
+            res.macs = res.macs + occ * psum_map
+            active_acc = active_acc + _sel(units != 0, units, active) * occ
+            res.peak_bw = _sel(valid, _max(res.peak_bw, _max(ingress, egress) // nonzero), res.peak_bw)
+            avg_bw_acc = avg_bw_acc + (occ * _max(ingress, egress)) // nonzero
+            for key, value in (("ingress", in_delay), ("egress", out_delay), ("compute", nonzero)):
                 res.delay_avg[key] = res.delay_avg.get(key, 0) + occ * value
-            total_occ += occ
-            case_id += 1
-        if total_occ:
-            res.avg_bw = avg_bw_acc / total_occ
-            res.avg_active = active_acc / total_occ
-            res.delay_avg = {k: v / total_occ for k, v in res.delay_avg.items()}
-        self.results.append(res)
+            total_occ = total_occ + occ
+            case_id = case_id + valid
+        if _any(total_occ):
+            res.avg_bw = _ratio(avg_bw_acc, total_occ, 0)
+            res.avg_active = _ratio(active_acc, total_occ, 0.0)
+            res.delay_avg = {k: _ratio(v, total_occ, 0) for k, v in res.delay_avg.items()}
+        self._record_first(res, rows)
         return res
 
-    def _buffer_sizes(self, res: LevelResult, level: Level, dims: dict[str, int], st: dict[str, _State]) -> None:
-        """Double-buffered sizes from the first case; L2 fills (tensor sizes) and output reads of the level."""
+    def _record_first(self, res: LevelResult, rows: np.ndarray | None) -> None:
+        """Keep each layer's first completed level analysis (its L1 sizes are the ones MAESTRO reports)."""
+        if rows is None:
+            self.first = self.first or res
+            return
+        new = ~self._first_seen[rows]
+        if new.any():
+            target, fresh = rows[new], np.flatnonzero(new)
+            for key, value in res.size_req.items():
+                if key not in self.first.size_req:
+                    self.first.size_req[key] = np.zeros(self.batch, dtype=np.int64)
+                self.first.size_req[key][target] = np.broadcast_to(value, rows.shape)[fresh]
+            self._first_seen[target] = True
+
+    def _buffer_sizes(self, res: LevelResult, level: Level, dims: dict[str, int], st: dict[str, _State],
+                      when=True) -> None:
+        """Double-buffered sizes from the first case; L2 fills (tensor sizes) and output reads of the level.
+        (MAESTRO repeats this on every case until one has MACs, adding up the L2/L1 input sizes.)"""
+        def put(table: dict, key: tuple, value, add: bool = False) -> None:
+            old = table.get(key, 0)
+            table[key] = _sel(when, old + value if add else value, old)
         for name in (INPUT, WEIGHT):
             tdims = self.tensors[name]
-            res.size_req[("l2", name)] = res.size_req.get(("l2", name), 0) + 2 * level.ingress(tdims, st)
-            res.counts[("l2", "write", name)] = math.prod(dims.get(d, 1) for d in tdims)
+            put(res.size_req, ("l2", name), 2 * level.ingress(tdims, st), add=True)
+            put(res.counts, ("l2", "write", name), math.prod(dims.get(d, 1) for d in tdims))
             volume = math.prod(level.mapped[d] for d in tdims if d in level.mapped)
-            res.size_req[("l1", name)] = res.size_req.get(("l1", name), 0) + 2 * volume
+            put(res.size_req, ("l1", name), 2 * volume, add=True)
         tdims = self.tensors[OUTPUT]
         size = 1
         for d in tdims:
             if d in OVERLAP and level.overlapped:
-                size *= dims.get(d, 1) - dims.get(OVERLAP[d], 1) + 1
+                size = size * (dims.get(d, 1) - dims.get(OVERLAP[d], 1) + 1)
             else:
-                size *= dims.get(d, 1)
-        res.size_req[("l2", OUTPUT)] = 2 * level.egress(tdims, st)
-        res.counts[("l2", "read", OUTPUT)] = size
-        res.size_req[("l1", OUTPUT)] = 2 * math.prod(level.mapped[d] for d in tdims if d in level.mapped)
+                size = size * dims.get(d, 1)
+        put(res.size_req, ("l2", OUTPUT), 2 * level.egress(tdims, st))
+        put(res.counts, ("l2", "read", OUTPUT), size)
+        put(res.size_req, ("l1", OUTPUT), 2 * math.prod(level.mapped[d] for d in tdims if d in level.mapped))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from dse.cost.dataflow.analysis import INPUT, OUTPUT, WEIGHT, Engine
+from dse.cost.dataflow.analysis import INPUT, OUTPUT, WEIGHT, Engine, LevelResult, _ratio
 from dse.cost.dataflow.directives import Hardware, MaestroLayer
 from dse.cost.dataflow.energy import EnergyTable, energy_terms
 
@@ -29,6 +29,12 @@ def layer_metrics(layer: MaestroLayer, hw: Hardware, compat: str = "fixed",
     if compat not in COMPAT:
         raise ValueError(f"compat must be one of {COMPAT}, got {compat!r}")
     top, inner = Engine(layer, hw).run()
+    return metrics_of(layer, hw, top, inner, compat, energy)
+
+
+def metrics_of(layer: MaestroLayer, hw: Hardware, top: LevelResult, inner: LevelResult, compat: str,
+               energy: EnergyTable) -> dict[str, float]:
+    """The metrics from the engine's results (ints/floats for one layer, arrays for a batch)."""
     counts = dict(top.counts)
     if compat == "fixed":
         dims = layer.dim
@@ -38,7 +44,7 @@ def layer_metrics(layer: MaestroLayer, hw: Hardware, compat: str = "fixed",
             channels = dims.get("C" if layer.type == "DSCONV" else "K", 1)
             counts[("l2", "read", OUTPUT)] = dims.get("N", 1) * channels * out_y * out_x
     m: dict[str, float] = {"runtime_cycles": top.runtime, "num_macs": top.macs}
-    m["throughput_macs_per_cycle"] = top.macs / top.runtime if top.runtime else 0.0
+    m["throughput_macs_per_cycle"] = _ratio(top.macs, top.runtime, 0.0)
     m["avg_utilized_pes"] = top.avg_active
     m["pe_utilization"] = m["throughput_macs_per_cycle"] / hw.num_pes
     m.update(energy_terms(counts, top.macs, energy))
@@ -61,10 +67,10 @@ def layer_metrics(layer: MaestroLayer, hw: Hardware, compat: str = "fixed",
     m["offchip_bw_req_elems_per_cycle"] = top.offchip_bw
     for t in TENSORS:
         wr = m[f"{t}_l1_write"]
-        m[f"{t}_reuse_factor"] = m[f"{t}_l1_read"] / wr if wr else math.nan
+        m[f"{t}_reuse_factor"] = _ratio(m[f"{t}_l1_read"], wr, math.nan)
     for t, name in ((INPUT, "input"), (WEIGHT, "weight")):
         rd = m[f"{t}_l2_read"]
-        m[f"multicast_factor_{name}"] = m[f"{t}_l1_write"] / rd if rd else math.nan
+        m[f"multicast_factor_{name}"] = _ratio(m[f"{t}_l1_write"], rd, math.nan)
     m["arithmetic_intensity"] = top.arithmetic_intensity
     m["compute_delay_avg_cycles"] = top.delay_avg.get("compute", 0.0)
     m["ingress_delay_avg_cycles"] = top.delay_avg.get("ingress", 0.0)
