@@ -551,12 +551,15 @@ class Engine:
         if not sig:
             return self._analyze(idx, level, dims, rows)
         bits = np.stack([np.broadcast_to(b, rows.shape) for b in sig], axis=1)
-        groups, which = np.unique(bits, axis=0, return_inverse=True)
-        if len(groups) == 1:
+        if len(sig) < 63:  # one int64 code per row; sorting rows of bits is much slower
+            bits = (bits.astype(np.int64) << np.arange(len(sig), dtype=np.int64)).sum(axis=1)
+        if (bits == bits[0]).all():
             return self._analyze(idx, level, dims, rows)
+        _, which = np.unique(bits, axis=0 if bits.ndim == 2 else None, return_inverse=True)
+        which = which.reshape(-1)
         parts = []
-        for g in range(len(groups)):
-            sel = np.flatnonzero(which.reshape(-1) == g)
+        for g in range(which.max() + 1):
+            sel = np.flatnonzero(which == g)
             sub = {k: (v[sel] if isinstance(v, np.ndarray) else v) for k, v in dims.items()}
             parts.append((sel, self._analyze(idx, self.levels[idx].take(rows[sel]), sub, rows[sel])))
         return LevelResult.scatter(parts, len(rows))
