@@ -2,19 +2,24 @@
 
 Part 1: MAESTRO's own VGG16, ResNet-50 and MobileNetV2 mapping files (../shared/reference/maestro/inputs) on the
 shipped 256-PE machine (MobileNetV2 ships three dataflows). Part 2: the zoo's forward MAC layers through
-`evaluate` / `evaluate_batch` on five accelerators of accelerators/dataflow. Single process; CPU time from
-time.process_time().
+`evaluate` / `evaluate_batch` on five accelerators of accelerators/dataflow. Part 3: what a mapping search
+generates, 10,000 random conv shapes with random tile sizes under one dataflow template (MAESTRO layers built
+beforehand, not timed), through the vectorized batch (dse.cost.dataflow.vectorized), with one-at-a-time on a
+sample of 300. Single process; CPU time from time.process_time().
 """
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 
 from dse.cost.dataflow.batch import evaluate_batch as maestro_batch
 from dse.cost.dataflow.maestro_io import read_hardware, read_mapping
 from dse.cost.dataflow.metrics import layer_metrics
-from dse.cost.dataflow.model import evaluate, evaluate_batch
+from dse.cost.dataflow.model import evaluate, evaluate_batch, maestro_layer
+from dse.cost.dataflow.problem import Problem
+from dse.cost.dataflow.vectorized import metrics_many
 from dse.hw.dataflow import load_accelerator
 from dse.workload import build
 
@@ -51,6 +56,34 @@ def main() -> None:
             evaluate_batch(layers, acc)
             batch = len(layers) / (time.process_time() - start)
             print(f"{network:12s} {name:12s} {len(layers):6d} {single:14.0f} {batch:13.0f}")
+    print(f"\n{'random convs':12s} {'accelerator':12s} {'layers':>6s} {'single /CPU-s':>14s} {'batch /CPU-s':>13s}")
+    for name in ("nvdla", "eyeriss", "shidiannao", "xp", "cp", "ckp"):
+        acc = load_accelerator(name)
+        layers = random_convs(acc, 10_000)
+        hw = acc.machine(2)
+        start = time.process_time()
+        for layer in layers[:300]:
+            layer_metrics(layer, hw, energy=acc.energy)
+        single = 300 / (time.process_time() - start)
+        start = time.process_time()
+        metrics_many(layers, [hw] * len(layers), energy=acc.energy)
+        batch = len(layers) / (time.process_time() - start)
+        print(f"{'':12s} {name:12s} {len(layers):6d} {single:14.0f} {batch:13.0f}")
+
+
+def random_convs(acc, n: int, seed: int = 0) -> list:
+    """n conv problems (random K, C, filter, extent, stride) with random template tile sizes, as MAESTRO layers."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        r = rng.choice([1, 3, 5, 7])
+        y = rng.randint(r, 64)
+        sizes = dict(N=1, K=rng.choice([16, 32, 64, 96, 128, 256, 512]), C=rng.choice([3, 16, 32, 64, 128, 256]),
+                     R=r, S=r, Y=y, X=y)
+        stride = rng.choice([1, 2])
+        mapping = {p.name: rng.randint(1, 2 * p.default) for p in acc.parameters.values() if p.dim != "PE"}
+        out.append(maestro_layer(Problem("CONV", tuple(sizes.items()), stride, stride), acc, mapping, f"r{i}"))
+    return out
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import pandas as pd
 from dse.cost.dataflow.directives import MaestroLayer
 from dse.cost.dataflow.metrics import METRICS, layer_metrics
 from dse.cost.dataflow.problem import Problem, has_mac_form, problem
+from dse.cost.dataflow.vectorized import metrics_many
 from dse.cost.record import Cost
 from dse.hw.dataflow import DataflowAccelerator
 from dse.workload.layer import Layer
@@ -31,14 +32,19 @@ from dse.workload.layer import Layer
 Mapping = dict[str, int]
 
 
+def maestro_layer(prob: Problem, acc: DataflowAccelerator, mapping: Mapping | None = None,
+                  name: str = "layer") -> MaestroLayer:
+    """The problem as a MAESTRO layer under the accelerator's template (parameters from `mapping` or defaults)."""
+    flow = acc.dataflow(prob.type, dict(prob.dims), mapping)
+    return MaestroLayer(name=name, type=prob.type, dims=prob.dims, dataflow=flow, stride_y=prob.stride_y,
+                        stride_x=prob.stride_x, source=f"{acc.path}: layer {name}")
+
+
 def analyse(prob: Problem, acc: DataflowAccelerator, elem_bytes: int, mapping: Mapping | None = None,
             name: str = "layer") -> dict[str, float]:
     """MAESTRO metrics of one problem under the accelerator's template (parameters from `mapping` or defaults)."""
-    sizes = dict(prob.dims)
-    flow = acc.dataflow(prob.type, sizes, mapping)
-    layer = MaestroLayer(name=name, type=prob.type, dims=prob.dims, dataflow=flow, stride_y=prob.stride_y,
-                         stride_x=prob.stride_x, source=f"{acc.path}: layer {name}")
-    return layer_metrics(layer, acc.machine(elem_bytes), compat="fixed", energy=acc.energy)
+    return layer_metrics(maestro_layer(prob, acc, mapping, name), acc.machine(elem_bytes), compat="fixed",
+                         energy=acc.energy)
 
 
 def cost_from_metrics(layer: Layer, acc: DataflowAccelerator, m: dict[str, float]) -> Cost:
@@ -96,20 +102,27 @@ def evaluate(layer: Layer, accelerator: DataflowAccelerator, mapping: Mapping | 
 def evaluate_batch(layers: Iterable[Layer], accelerator: DataflowAccelerator,
                    mappings: Sequence[Mapping | None] | None = None) -> pd.DataFrame:
     """One row per layer (column `layer` + the Cost fields + MAESTRO metrics), equal to one-at-a-time `evaluate`.
-    Layers with the same problem, element size and mapping are analysed once."""
+    The MAC layers' MAESTRO metrics come from one vectorized pass (dse.cost.dataflow.vectorized)."""
     layers = list(layers)
     mappings = list(mappings) if mappings is not None else [None] * len(layers)
     if len(mappings) != len(layers):
         raise ValueError(f"{len(layers)} layers but {len(mappings)} mappings")
-    seen: dict[tuple, dict[str, float]] = {}
-    rows = []
-    for layer, mapping in zip(layers, mappings):
-        if has_mac_form(layer):
-            key = (problem(layer), layer.elem_bytes, tuple(sorted((mapping or {}).items())))
-            if key not in seen:
-                seen[key] = analyse(key[0], accelerator, layer.elem_bytes, mapping, layer.name)
-            cost = cost_from_metrics(layer, accelerator, seen[key])
-        else:
-            cost = _streamed(layer, accelerator)
-        rows.append({"layer": layer.name, **cost.to_dict()})
+    mac = [i for i, layer in enumerate(layers) if has_mac_form(layer)]
+    flows: dict[tuple, MaestroLayer] = {}
+    maestro = []
+    for i in mac:
+        prob = problem(layers[i])
+        key = (prob, tuple(sorted((mappings[i] or {}).items())))
+        if key not in flows:
+            flows[key] = maestro_layer(prob, accelerator, mappings[i], layers[i].name)
+        maestro.append(flows[key])
+    metrics = metrics_many(maestro, [accelerator.machine(layers[i].elem_bytes) for i in mac],
+                           compat="fixed", energy=accelerator.energy)
+    rows: list[dict | None] = [None] * len(layers)
+    for j, i in enumerate(mac):
+        cost = cost_from_metrics(layers[i], accelerator, {k: metrics[k][j].item() for k in METRICS})
+        rows[i] = {"layer": layers[i].name, **cost.to_dict()}
+    for i, layer in enumerate(layers):
+        if rows[i] is None:
+            rows[i] = {"layer": layer.name, **_streamed(layer, accelerator).to_dict()}
     return pd.DataFrame(rows)

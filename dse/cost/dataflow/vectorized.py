@@ -21,7 +21,7 @@ from dse.cost.dataflow.metrics import METRICS, layer_metrics, metrics_of
 from dse.errors import InputError
 
 #: Smallest group worth a vector pass (below it the scalar path is faster; see benchmarks/dataflow_speed.py).
-MIN_GROUP = 4
+MIN_GROUP = 64
 
 
 def split(layer: MaestroLayer) -> tuple[tuple, tuple[int, ...]]:

@@ -1,0 +1,107 @@
+"""The vectorized batch path (dse.cost.dataflow.vectorized) returns exactly the scalar path's numbers.
+
+Every metric is compared for equality (NaN = NaN): integer counts must be identical and floats bit-equal, since the
+vector pass runs the same equations in the same order on int64/float64 arrays. min_group=1 forces every group of
+layers through the vector pass, even a single layer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dse.cost.dataflow.directives import Hardware
+from dse.cost.dataflow.maestro_io import read_hardware, read_mapping
+from dse.cost.dataflow.metrics import METRICS, layer_metrics
+from dse.cost.dataflow.model import evaluate, evaluate_batch, maestro_layer
+from dse.cost.dataflow.problem import Problem, has_mac_form, problem
+from dse.cost.dataflow.vectorized import group_metrics, metrics_many, split
+from dse.hw.dataflow import known_accelerators, load_accelerator
+from dse.workload import build, training
+
+REF = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "maestro"
+MAERI_HW = Hardware(num_pes=256, l1_size=5120, l2_size=1024000, noc_bw=10**9, offchip_bw=70000, noc_hops=0)
+
+
+def _same(a, b) -> bool:
+    return a == b or (a != a and b != b)
+
+
+def _assert_exact(layers, machines, compat: str = "fixed", energy=None) -> None:
+    kwargs = {} if energy is None else {"energy": energy}
+    batch = metrics_many(layers, machines, compat=compat, min_group=1, **kwargs)
+    for i, (layer, hw) in enumerate(zip(layers, machines)):
+        single = layer_metrics(layer, hw, compat=compat, **kwargs)
+        wrong = [(k, batch[k][i], single[k]) for k in METRICS if not _same(batch[k][i], single[k])]
+        assert not wrong, f"{layer.source} {layer.name}: {wrong[:4]}"
+        for k in METRICS:  # counts stay integers
+            if isinstance(single[k], int):
+                assert float(batch[k][i]).is_integer()
+
+
+@pytest.mark.skipif(not REF.is_dir(), reason=f"MAESTRO reference data not found at {REF}")
+def test_every_vgg16_reference_run() -> None:
+    ref = pd.read_csv(REF / "vgg16_results.csv")
+    runs = 0
+    for dataflow, hw_name in ref[["dataflow", "hw"]].drop_duplicates().itertuples(index=False):
+        if hw_name == "cli":
+            hw, layers = MAERI_HW, read_mapping(REF / "inputs" / "validation" / "vgg16_maeri.m")[1]
+        else:
+            hw = read_hardware(REF / "inputs" / "hw" / f"{hw_name}.m")
+            layers = read_mapping(REF / "inputs" / "mapping" / f"vgg16_{dataflow}.m")[1]
+        for compat in ("maestro", "fixed"):
+            _assert_exact(layers, [hw] * len(layers), compat)
+        runs += len(layers)
+    assert runs == 325
+
+
+@pytest.mark.parametrize("network", ["vgg16", "resnet50", "mobilenet_v2"])
+def test_zoo_networks_on_every_library_accelerator(network: str) -> None:
+    layers = [l for l in build(network).layers() if has_mac_form(l)]
+    names = known_accelerators()
+    assert len(names) == 6
+    for name in names:
+        acc = load_accelerator(name)
+        maestro = [maestro_layer(problem(l), acc, None, l.name) for l in layers]
+        _assert_exact(maestro, [acc.machine(l.elem_bytes) for l in layers], energy=acc.energy)
+
+
+def test_resnet50_training_passes() -> None:
+    layers = [l for l in training(build("resnet50"), "sgd").layers() if has_mac_form(l)]
+    passes = {l.pass_ for l in layers}
+    assert len(passes) == 3  # forward, backward-data, weight-gradient
+    for name in ("nvdla", "eyeriss", "shidiannao"):
+        acc = load_accelerator(name)
+        maestro = [maestro_layer(problem(l), acc, None, l.name) for l in layers]
+        _assert_exact(maestro, [acc.machine(l.elem_bytes) for l in layers], energy=acc.energy)
+
+
+def test_random_shapes_and_tile_sizes_in_one_group() -> None:
+    """Many sizes under one structure: the vector pass has to split rows by case structure inside."""
+    rng = np.random.default_rng(7)
+    acc = load_accelerator("nvdla")
+    layers = []
+    for i in range(300):
+        r = int(rng.choice([1, 3, 5, 7]))
+        y = int(rng.integers(r, 40))
+        sizes = dict(N=1, K=int(rng.integers(1, 200)), C=int(rng.integers(1, 100)), R=r, S=r, Y=y, X=y)
+        prob = Problem("CONV", tuple(sizes.items()), int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        layers.append(maestro_layer(prob, acc, {"Tc": int(rng.integers(1, 70))}, f"r{i}"))
+    assert len({split(l)[0] for l in layers}) == 1
+    hw = acc.machine(2)
+    batch = group_metrics(layers, hw, energy=acc.energy)
+    for i in range(0, 300, 7):
+        single = layer_metrics(layers[i], hw, energy=acc.energy)
+        assert all(_same(batch[k][i], single[k]) for k in METRICS), layers[i]
+
+
+def test_layer_api_batch_equals_evaluate_on_mobilenet() -> None:
+    acc = load_accelerator("eyeriss")
+    layers = build("mobilenet_v2").layers()
+    frame = evaluate_batch(layers, acc)
+    for row, layer in zip(frame.to_dict(orient="records"), layers):
+        single = evaluate(layer, acc).to_dict()
+        assert all(_same(row[k], v) for k, v in single.items()), layer.name
