@@ -29,32 +29,31 @@ FILES = {"VGG16": ("vgg16", ["kcp_ws", "rs_frontend", "xp_ws", "yxp_os", "nlr"])
          "MobileNetV2": ("MobileNetV2", ["kcp_ws", "xp_ws", "yxp_os"])}
 
 
+def rates(layers: list, one, many) -> tuple[float, float]:
+    """Layer evaluations per CPU-second, one at a time and as one batch."""
+    start = time.process_time()
+    for layer in layers:
+        one(layer)
+    single = len(layers) / (time.process_time() - start)
+    start = time.process_time()
+    many(layers)
+    return single, len(layers) / (time.process_time() - start)
+
+
 def main() -> None:
     hw = read_hardware(REF / "hw" / "accelerator_1.m")
     print(f"{'network':12s} {'dataflow':12s} {'layers':>6s} {'single /CPU-s':>14s} {'batch /CPU-s':>13s}")
     for network, (prefix, dataflows) in FILES.items():
         for dataflow in dataflows:
             layers = read_mapping(REF / "mapping" / f"{prefix}_{dataflow}.m")[1]
-            start = time.process_time()
-            for layer in layers:
-                layer_metrics(layer, hw)
-            single = len(layers) / (time.process_time() - start)
-            start = time.process_time()
-            maestro_batch(layers, hw)
-            batch = len(layers) / (time.process_time() - start)
+            single, batch = rates(layers, lambda l: layer_metrics(l, hw), lambda ls: maestro_batch(ls, hw))
             print(f"{network:12s} {dataflow:12s} {len(layers):6d} {single:14.0f} {batch:13.0f}")
     print(f"\n{'network':12s} {'accelerator':12s} {'layers':>6s} {'single /CPU-s':>14s} {'batch /CPU-s':>13s}")
     for network in ("vgg16", "resnet50", "mobilenet_v2"):
         layers = [l for l in build(network).layers() if l.is_compute]
         for name in ("nvdla", "eyeriss", "shidiannao", "xp", "cp"):
             acc = load_accelerator(name)
-            start = time.process_time()
-            for layer in layers:
-                evaluate(layer, acc)
-            single = len(layers) / (time.process_time() - start)
-            start = time.process_time()
-            evaluate_batch(layers, acc)
-            batch = len(layers) / (time.process_time() - start)
+            single, batch = rates(layers, lambda l: evaluate(l, acc), lambda ls: evaluate_batch(ls, acc))
             print(f"{network:12s} {name:12s} {len(layers):6d} {single:14.0f} {batch:13.0f}")
     print(f"\n{'random convs':12s} {'accelerator':12s} {'layers':>6s} {'single /CPU-s':>14s} {'batch /CPU-s':>13s}")
     for name in ("nvdla", "eyeriss", "shidiannao", "xp", "cp", "ckp"):

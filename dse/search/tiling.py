@@ -50,6 +50,17 @@ def _bool(where: str, field: str, value: object) -> bool:
     return value
 
 
+def _check_fields(where: str, what: str, data: object, record: type) -> None:
+    """`data` is a mapping with exactly the fields of dataclass `record`."""
+    if not isinstance(data, dict):
+        raise InputError(f"{where}: {what} is a mapping, got {type(data).__name__}")
+    names = [f.name for f in fields(record)]
+    missing = [n for n in names if n not in data]
+    unknown = sorted(set(data) - set(names))
+    if missing or unknown:
+        raise InputError(f"{where}: missing fields {missing} / unknown fields {unknown}")
+
+
 @dataclass(frozen=True)
 class LayerTiling:
     """One conv or FC layer in EF-Train's [M, N, R, C, K, S] form (FC: a 1x1 conv on a 1x1 map) and its tiling."""
@@ -72,13 +83,7 @@ class LayerTiling:
     @classmethod
     def parse(cls, where: str, data: object, Tm: int) -> "LayerTiling":
         """Validate one `layers:` entry read from YAML."""
-        if not isinstance(data, dict):
-            raise InputError(f"{where}: a layer is a mapping, got {data!r}")
-        names = [f.name for f in fields(cls)]
-        missing = [n for n in names if n not in data]
-        unknown = sorted(set(data) - set(names))
-        if missing or unknown:
-            raise InputError(f"{where}: missing fields {missing} / unknown fields {unknown}")
+        _check_fields(where, "a layer", data, cls)
         name = check_identifier(where, "name", data["name"])
         where = f"{where} ({name})"
         ints = {k: _int(where, k, data[k], 0 if k in ("P", "pool") else 1)
@@ -172,13 +177,7 @@ class TilingRecord:
 
     @classmethod
     def from_dict(cls, data: object, where: str) -> "TilingRecord":
-        if not isinstance(data, dict):
-            raise InputError(f"{where}: a tiling file is a mapping, got {type(data).__name__}")
-        names = [f.name for f in fields(cls)]
-        missing = [n for n in names if n not in data]
-        unknown = sorted(set(data) - set(names))
-        if missing or unknown:
-            raise InputError(f"{where}: missing fields {missing} / unknown fields {unknown}")
+        _check_fields(where, "a tiling file", data, cls)
         if data["schema"] != SCHEMA:
             raise InputError(f"{where}: field schema must be {SCHEMA!r}, got {data['schema']!r}")
         board = load_board(data["board"]) if isinstance(data["board"], str) else None
