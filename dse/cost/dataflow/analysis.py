@@ -33,31 +33,39 @@ OUT_OF = {"Y": "Y'", "X": "X'"}
 # iteration cases exist) is not one of them: the batch is split by it first (Level.signature).
 
 
-def _is_array(*xs) -> bool:
-    return any(isinstance(x, np.ndarray) for x in xs)
+def _is_array(a, b) -> bool:
+    return type(a) is np.ndarray or type(b) is np.ndarray
 
 
 def _sel(cond, a, b):
     """`a if cond else b`, elementwise when cond is an array."""
+    if cond is True:  # the scalar path's conditions are Python bools: answer them before any type test
+        return a
+    if cond is False:
+        return b
     if isinstance(cond, np.ndarray):
         return np.where(cond, a, b)
     return a if cond else b
 
 
 def _any(cond) -> bool:
+    if cond is True or cond is False:
+        return cond
     return bool(np.any(cond)) if isinstance(cond, np.ndarray) else bool(cond)
 
 
 def _not(cond):
+    if cond is True or cond is False:
+        return not cond
     return np.logical_not(cond) if isinstance(cond, np.ndarray) else not cond
 
 
 def _max(a, b):
-    return np.maximum(a, b) if _is_array(a, b) else max(a, b)
+    return np.maximum(a, b) if _is_array(a, b) else (b if b > a else a)
 
 
 def _min(a, b):
-    return np.minimum(a, b) if _is_array(a, b) else min(a, b)
+    return np.minimum(a, b) if _is_array(a, b) else (b if b < a else a)
 
 
 def _ratio(a, b, default):
