@@ -9,6 +9,7 @@ which the mapping search (dse.search.dataflow_mapping) tunes.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,9 +81,19 @@ class DataflowAccelerator:
                                  f"got {value!r}")
             values[p.name] = value
         key = "dsconv" if layer_type == "DSCONV" and "dsconv" in self.templates else "conv"
-        pattern = re.compile(r"\b(" + "|".join(map(re.escape, values)) + r")\b") if values else None
-        lines = [pattern.sub(lambda m: str(values[m.group(1)]), d) if pattern else d for d in self.templates[key]]
-        return parse_dataflow(lines, sizes, f"{self.path}: dataflow.{key}")
+        return resolve_template(self.templates[key], tuple(values.items()), tuple(sizes.items()),
+                                f"{self.path}: dataflow.{key}")
+
+
+@functools.lru_cache(maxsize=65536)
+def resolve_template(template: tuple[str, ...], values: tuple[tuple[str, int], ...],
+                     sizes: tuple[tuple[str, int], ...], where: str) -> tuple[Directive, ...]:
+    """A template with its parameters substituted, resolved on a layer's dimensions; cached because a network or a
+    mapping search resolves the same (template, parameters, layer) many times (Directives are immutable)."""
+    names = dict(values)
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b") if names else None
+    lines = [pattern.sub(lambda m: str(names[m.group(1)]), d) if pattern else d for d in template]
+    return parse_dataflow(lines, dict(sizes), where)
 
 
 def extent(dim: str, sizes: dict[str, int]) -> int:

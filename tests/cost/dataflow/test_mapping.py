@@ -77,3 +77,14 @@ def test_dse_map_json(capsys: pytest.CaptureFixture) -> None:
 def test_dse_map_unknown_accelerator_exits_2(capsys: pytest.CaptureFixture) -> None:
     assert main(["map", "--workload", "lenet10", "--accelerator", "tpu"]) == 2
     assert "known: ckp, cp, eyeriss" in capsys.readouterr().err
+
+
+def test_template_resolution_is_cached_and_still_rejects_bad_mappings() -> None:
+    acc = load_accelerator("nvdla")
+    sizes = dict(N=1, K=64, C=32, R=3, S=3, Y=16, X=16)
+    first = acc.dataflow("CONV", sizes)
+    assert acc.dataflow("CONV", dict(sizes)) is first  # resolved once per (template, parameters, layer)
+    assert acc.dataflow("CONV", sizes, {"Tc": 8}) != first
+    for _ in range(2):  # errors are not cached away
+        with pytest.raises(InputError, match="Tc must be a positive integer"):
+            acc.dataflow("CONV", sizes, {"Tc": 0})
