@@ -456,6 +456,18 @@ class LevelResult:
             setattr(res, name, {k: merge([getattr(p, name).get(k, 0) for _, p in parts]) for k in keys})
         return res
 
+    def take(self, pos: np.ndarray) -> "LevelResult":
+        """The rows `pos` of a batch result."""
+        def cut(v):
+            return v[pos] if isinstance(v, np.ndarray) else v
+        res = LevelResult()
+        for name in ("runtime", "macs", "avg_active", "spatial_occurrences", "peak_bw", "avg_bw", "offchip_bw",
+                     "arithmetic_intensity"):
+            setattr(res, name, cut(getattr(self, name)))
+        for name in ("counts", "size_req", "delay_avg"):
+            setattr(res, name, {k: cut(v) for k, v in getattr(self, name).items()})
+        return res
+
 
 def build_levels(layer: MaestroLayer, num_pes: int) -> tuple[list[Level], dict[str, int], dict[str, tuple[str, ...]]]:
     """Split the dataflow at its Cluster directives into levels, completing each level's directives as MAESTRO does:
@@ -529,6 +541,7 @@ class Engine:
         self.layer, self.hw, self.batch = layer, hw, batch
         self.levels, self.full, self.tensors = build_levels(layer, hw.num_pes)
         self._memo: dict[tuple, LevelResult] = {}
+        self._bank: dict[tuple, tuple[dict[bytes, int], LevelResult]] = {}
         self.first: LevelResult | None = None
 
     def noc_delay(self, traffic: int) -> int:
@@ -537,7 +550,7 @@ class Engine:
     def run(self) -> tuple[LevelResult, LevelResult]:
         """(top level, first level analysis completed, i.e. the innermost one): counts come from the former, L1
         sizes from the latter."""
-        self._memo, self.first = {}, None
+        self._memo, self._bank, self.first = {}, {}, None
         if self.batch is None:
             return self.analyze(0, self.full), self.first
         self._first_seen = np.zeros(self.batch, dtype=bool)
@@ -548,12 +561,46 @@ class Engine:
     def analyze(self, idx: int, dims: dict[str, int], rows: np.ndarray | None = None) -> LevelResult:
         """One level on given tile sizes. Lower levels see the same tile sizes in many cases, so one layer's
         results are memoized per (level, sizes); callers get a copy because they set its spatial_occurrences.
-        On a batch (`rows`: the batch rows `dims` belong to) the rows are split by case structure first."""
+        On a batch (`rows`: the batch rows `dims` belong to) the rows are split by case structure first, and the
+        innermost level of a multi-level dataflow is memoized per row (see _innermost)."""
         if rows is None:
             key = (idx, tuple(sorted(dims.items())))
             if key not in self._memo:
                 self._memo[key] = self._analyze(idx, self.levels[idx], dims)
             return dataclasses.replace(self._memo[key])
+        if 0 < idx == len(self.levels) - 1:
+            return self._innermost(idx, dims, rows)
+        return self._by_signature(idx, dims, rows)
+
+    def _innermost(self, idx: int, dims: dict[str, int], rows: np.ndarray) -> LevelResult:
+        """The innermost level on a batch, memoized per row across calls: its result depends only on the row's tile
+        sizes and the level's own numbers, and a batch repeats few of those (mapping search: random shapes, few
+        tile sizes). Rows never seen get analysed together; every row then records its first result as usual."""
+        level = self.levels[idx]
+        own = [v for m in level.maps for v in (m.size, m.offset)] + [v for _, v in sorted(level.dims.items())]
+        cols = [v for _, v in sorted(dims.items())] + [v[rows] if isinstance(v, np.ndarray) else v for v in own]
+        table = np.stack([np.broadcast_to(np.asarray(v, dtype=np.int64), rows.shape) for v in cols], axis=1)
+        keys = np.ascontiguousarray(table).view(np.dtype((np.void, table.shape[1] * 8))).ravel().tolist()
+        where = (idx, tuple(sorted(dims)))
+        index, bank = self._bank.get(where, ({}, LevelResult()))
+        new: dict[bytes, int] = {}
+        for i, k in enumerate(keys):
+            if k not in index:
+                new.setdefault(k, i)
+        if new:
+            reps = np.fromiter(new.values(), dtype=np.int64, count=len(new))
+            sub = {k: (v[reps] if isinstance(v, np.ndarray) else v) for k, v in dims.items()}
+            res = self._by_signature(idx, sub, rows[reps])
+            old, total = len(index), len(index) + len(new)
+            bank = LevelResult.scatter([(np.arange(old), bank), (np.arange(old, total), res)], total)
+            index.update(zip(new, range(old, total)))
+            self._bank[where] = (index, bank)
+        res = bank.take(np.fromiter(map(index.__getitem__, keys), dtype=np.int64, count=len(keys)))
+        self._record_first(res, rows)
+        return res
+
+    def _by_signature(self, idx: int, dims: dict[str, int], rows: np.ndarray) -> LevelResult:
+        """One level on a batch, its rows split by case structure."""
         level = self.levels[idx].take(rows)
         sig = level.signature(dims)
         if not sig:
