@@ -578,9 +578,11 @@ class Engine:
         tile sizes). Rows never seen get analysed together; every row then records its first result as usual."""
         level = self.levels[idx]
         own = [v for m in level.maps for v in (m.size, m.offset)] + [v for _, v in sorted(level.dims.items())]
-        cols = [v for _, v in sorted(dims.items())] + [v[rows] if isinstance(v, np.ndarray) else v for v in own]
-        table = np.stack([np.broadcast_to(np.asarray(v, dtype=np.int64), rows.shape) for v in cols], axis=1)
-        keys = np.ascontiguousarray(table).view(np.dtype((np.void, table.shape[1] * 8))).ravel().tolist()
+        cols = [v for _, v in sorted(dims.items())] + [v[rows] for v in own if isinstance(v, np.ndarray)]
+        table = np.empty((len(rows), len(cols)), dtype=np.int64)  # the level's scalars are the same on every row
+        for j, v in enumerate(cols):
+            table[:, j] = v
+        keys = table.view(np.dtype((np.void, table.shape[1] * 8))).ravel().tolist()
         where = (idx, tuple(sorted(dims)))
         index, bank = self._bank.get(where, ({}, LevelResult()))
         new: dict[bytes, int] = {}
