@@ -85,7 +85,7 @@ class DataflowAccelerator:
                                 f"{self.path}: dataflow.{key}")
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)
 def resolve_template(template: tuple[str, ...], values: tuple[tuple[str, int], ...],
                      sizes: tuple[tuple[str, int], ...], where: str) -> tuple[Directive, ...]:
     """A template with its parameters substituted, resolved on a layer's dimensions; cached because a network or a
