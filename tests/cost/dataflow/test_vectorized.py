@@ -105,3 +105,20 @@ def test_layer_api_batch_equals_evaluate_on_mobilenet() -> None:
     for row, layer in zip(frame.to_dict(orient="records"), layers):
         single = evaluate(layer, acc).to_dict()
         assert all(_same(row[k], v) for k, v in single.items()), layer.name
+
+
+@pytest.mark.parametrize("name", ["eyeriss", "shidiannao", "ckp"])
+def test_random_tilings_on_multi_level_templates(name: str) -> None:
+    """Random shapes and tile sizes under a two-level template: the innermost level's per-row memo (many rows share
+    sub-cluster tiles) gives every row the same numbers as one layer at a time."""
+    rng = np.random.default_rng(11)
+    acc = load_accelerator(name)
+    layers = []
+    for i in range(150):
+        r = int(rng.choice([1, 3, 5]))
+        y = int(rng.integers(r, 30))
+        sizes = dict(N=1, K=int(rng.integers(1, 130)), C=int(rng.integers(1, 70)), R=r, S=r, Y=y, X=y)
+        prob = Problem("CONV", tuple(sizes.items()), int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        mapping = {p.name: int(rng.integers(1, 2 * p.default + 1)) for p in acc.parameters.values() if p.dim != "PE"}
+        layers.append(maestro_layer(prob, acc, mapping, f"r{i}"))
+    _assert_exact(layers, [acc.machine(2)] * len(layers), energy=acc.energy)
