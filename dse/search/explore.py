@@ -50,15 +50,18 @@ def explore(config: ExploreConfig, out: Path, storage_url: str | None = None, pr
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(config.raw, sort_keys=False))
     storage = open_storage(storage_url, out)
-    for spec in config.studies:
-        run_study(spec, config.seed, storage, progress=progress)
-    return summarise(config, out, storage_url)
+    studies = [run_study(spec, config.seed, storage, progress=progress) for spec in config.studies]
+    return _write_outputs(config, out, studies)
 
 
 def summarise(config: ExploreConfig, out: Path, storage_url: str | None = None) -> list[StudyOutcome]:
     """Tables, plots and report of the studies as stored (runs no trials)."""
     storage = open_storage(storage_url, out)
-    outcomes = [_summarise(spec, create_or_load(spec, config.seed, storage), out) for spec in config.studies]
+    return _write_outputs(config, out, [create_or_load(spec, config.seed, storage) for spec in config.studies])
+
+
+def _write_outputs(config: ExploreConfig, out: Path, studies: list) -> list[StudyOutcome]:
+    outcomes = [_summarise(spec, study, out) for spec, study in zip(config.studies, studies)]
     _write_tables(outcomes, out)
     from dse.report.explore import write_report
 
