@@ -685,7 +685,8 @@ class Engine:
             if idx == 0:
                 out_req = res.size_req.get(("l2", OUTPUT), 0)
                 in_req = res.size_req.get(("l2", INPUT), 0) + res.size_req.get(("l2", WEIGHT), 0)
-                delay = _max(_max(in_req // self.hw.offchip_bw // 2, delay), out_req // self.hw.offchip_bw // 2)
+                if self.hw.step_offchip_bound:
+                    delay = _max(_max(in_req // self.hw.offchip_bw // 2, delay), out_req // self.hw.offchip_bw // 2)
                 if _any(valid & (compute == 0)):
                     raise InputError(
                         f"{self.layer.source}: layer {self.layer.name}: mapping rejected: an iteration case gives a "

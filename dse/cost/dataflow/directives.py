@@ -58,4 +58,7 @@ class Hardware:
     offchip_bw: int = 50
     noc_hops: int = 1  # hop latency x hops, cycles
     simd_lanes: int = 1
+    #: MAESTRO bounds every top-level step by reading its whole L2 working set off chip (True, as MAESTRO does);
+    #: False leaves the off-chip bound to the caller (dse's layer model charges each tensor's traffic once).
+    step_offchip_bound: bool = True
     extra: dict = field(default_factory=dict, compare=False)
