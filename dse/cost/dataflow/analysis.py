@@ -29,8 +29,8 @@ OUT_OF = {"Y": "Y'", "X": "X'"}
 
 # The equations below run on Python ints (one layer) or on numpy arrays over a batch of layers that share one
 # dataflow structure (dse.cost.dataflow.vectorized). Size-dependent choices go through these helpers, which branch
-# on a Python bool and select elementwise on an array; a branch that changes the case structure itself (which
-# iteration cases exist) is not one of them: the batch is split by it first (Level.signature).
+# on a Python bool and select elementwise on an array. Which iteration cases exist is per row too: a case missing on
+# a row has 0 occurrences there and is masked out of every running value (Level.cases, `exists`).
 
 
 def _is_array(a, b) -> bool:
@@ -82,6 +82,21 @@ def _div(a, b):
     if _is_array(a, b):
         return np.where((np.asarray(a) >= 0) == (np.asarray(b) > 0), q, -q)
     return q if (a >= 0) == (b > 0) else -q
+
+
+def _distinct_rows(cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(one row index per distinct row of int columns, each row's distinct index). The columns are packed into one
+    int64 per row when their value ranges fit in 62 bits, which np.unique sorts far faster than whole rows."""
+    lows = [int(c.min()) for c in cols]
+    bits = [(int(c.max()) - low).bit_length() for c, low in zip(cols, lows)]
+    if sum(bits) <= 62:
+        key = np.zeros(len(cols[0]), dtype=np.int64)
+        for c, low, width in zip(cols, lows, bits):
+            key = (key << width) | (c - low)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    else:
+        _, first, inverse = np.unique(np.stack(cols, axis=1), axis=0, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
 
 
 def tensors(layer_type: str, has_n: bool) -> dict[str, tuple[str, ...]]:
@@ -182,14 +197,16 @@ class Level:
                     self.unique_edge[out] = _min(m.offset, self.mapped_edge[out])
 
     # ---- iteration cases ----------------------------------------------------------------------------------
-    def signature(self, dims: dict[str, int]) -> list:
-        """Which steady/edge states exist per directive: the case structure (bools, or arrays over a batch)."""
-        return [exists for m in self.maps for _, exists in self._states(m, dims.get(m.dim, 1))[1:]]
+    def cases(self, dims: dict[str, int]) -> list[tuple[int, dict[str, _State], bool]]:
+        """(occurrences, state per dimension, exists) for every iteration case, in MAESTRO's visiting order.
 
-    def cases(self, dims: dict[str, int]) -> list[tuple[int, dict[str, _State]]]:
-        """(occurrences, state per dimension) for every iteration case, in MAESTRO's visiting order. On a batch,
-        every row must have the same signature()."""
-        per_map = [[s for s, exists in self._states(m, dims.get(m.dim, 1)) if _any(exists)] for m in self.maps]
+        On a batch, a directive's steady or edge state may exist on some rows only: the cases are those of every
+        state that exists on any row, and `exists` (an array) marks the rows that have the case, whose occurrences
+        are 0 elsewhere. This keeps each row's own order: MAESTRO visits the all-initial case first, then orders the
+        rest lexicographically with each directive's states ranked steady < edge < initial, and leaving out states
+        a row lacks does not reorder the ones it has."""
+        per_map = [[(s, exists) for s, exists in self._states(m, dims.get(m.dim, 1)) if _any(exists)]
+                   for m in self.maps]
         freq, acc = [], 1
         for states in reversed(per_map):
             freq.append(acc)
@@ -198,14 +215,16 @@ class Level:
         counters = [0] * len(per_map)
         out = []
         for case in range(acc):
-            status, occ = {}, 1
+            status, occ, present = {}, 1, True
             for i, states in enumerate(per_map):
-                state = states[counters[i]]
+                state, exists = states[counters[i]]
                 status[self.maps[i].dim] = state
                 occ = occ * state.occurrences
+                if exists is not True:
+                    present = present & exists
                 if case % freq[i] == 0:
                     counters[i] = 0 if counters[i] + 1 == len(states) else counters[i] + 1
-            out.append((occ, status))
+            out.append((_sel(present, occ, 0), status, present))
         return out
 
     def _states(self, m: _Map, total: int) -> list[tuple[_State, bool]]:
@@ -542,6 +561,7 @@ class Engine:
         self.levels, self.full, self.tensors = build_levels(layer, hw.num_pes)
         self._memo: dict[tuple, LevelResult] = {}
         self._bank: dict[tuple, tuple[dict[bytes, int], LevelResult]] = {}
+        self._classes: dict[int, np.ndarray] = {}
         self.first: LevelResult | None = None
 
     def noc_delay(self, traffic: int) -> int:
@@ -550,7 +570,7 @@ class Engine:
     def run(self) -> tuple[LevelResult, LevelResult]:
         """(top level, first level analysis completed, i.e. the innermost one): counts come from the former, L1
         sizes from the latter."""
-        self._memo, self._bank, self.first = {}, {}, None
+        self._memo, self._bank, self._classes, self.first = {}, {}, {}, None
         if self.batch is None:
             return self.analyze(0, self.full), self.first
         self._first_seen = np.zeros(self.batch, dtype=bool)
@@ -561,8 +581,8 @@ class Engine:
     def analyze(self, idx: int, dims: dict[str, int], rows: np.ndarray | None = None) -> LevelResult:
         """One level on given tile sizes. Lower levels see the same tile sizes in many cases, so one layer's
         results are memoized per (level, sizes); callers get a copy because they set its spatial_occurrences.
-        On a batch (`rows`: the batch rows `dims` belong to) the rows are split by case structure first, and the
-        innermost level of a multi-level dataflow is memoized per row (see _innermost)."""
+        On a batch (`rows`: the batch rows `dims` belong to) the innermost level of a multi-level dataflow is
+        memoized per row (see _innermost)."""
         if rows is None:
             key = (idx, tuple(sorted(dims.items())))
             if key not in self._memo:
@@ -570,81 +590,73 @@ class Engine:
             return dataclasses.replace(self._memo[key])
         if 0 < idx == len(self.levels) - 1:
             return self._innermost(idx, dims, rows)
-        return self._by_signature(idx, dims, rows)
+        level = self.levels[0] if idx == 0 else self.levels[idx].take(rows)  # the top level sees every row
+        return self._analyze(idx, level, dims, rows)
 
     def _innermost(self, idx: int, dims: dict[str, int], rows: np.ndarray) -> LevelResult:
         """The innermost level on a batch, memoized per row across calls: its result depends only on the row's tile
         sizes and the level's own numbers, and a batch repeats few of those (mapping search: random shapes, few
         tile sizes). Rows never seen get analysed together; every row then records its first result as usual."""
-        level = self.levels[idx]
-        own = [v for m in level.maps for v in (m.size, m.offset)] + [v for _, v in sorted(level.dims.items())]
-        cols = [v for _, v in sorted(dims.items())] + [v[rows] for v in own if isinstance(v, np.ndarray)]
-        table = np.empty((len(rows), len(cols)), dtype=np.int64)  # the level's scalars are the same on every row
-        for j, v in enumerate(cols):
-            table[:, j] = v
-        keys = table.view(np.dtype((np.void, table.shape[1] * 8))).ravel().tolist()
+        cols = [np.broadcast_to(v, rows.shape) for _, v in sorted(dims.items())] + [self._own_class(idx)[rows]]
+        first, inverse = _distinct_rows(cols)
+        keys = np.stack([c[first] for c in cols], axis=1).view(np.dtype((np.void, 8 * len(cols)))).ravel().tolist()
         where = (idx, tuple(sorted(dims)))
         index, bank = self._bank.get(where, ({}, LevelResult()))
-        new: dict[bytes, int] = {}
-        for i, k in enumerate(keys):
-            if k not in index:
-                new.setdefault(k, i)
+        slot = [index.get(k, -1) for k in keys]
+        new = [j for j, pos in enumerate(slot) if pos < 0]
         if new:
-            reps = np.fromiter(new.values(), dtype=np.int64, count=len(new))
+            reps = first[new]
             sub = {k: (v[reps] if isinstance(v, np.ndarray) else v) for k, v in dims.items()}
-            res = self._by_signature(idx, sub, rows[reps])
+            res = self._analyze(idx, self.levels[idx].take(rows[reps]), sub, rows[reps])
             old, total = len(index), len(index) + len(new)
             bank = LevelResult.scatter([(np.arange(old), bank), (np.arange(old, total), res)], total)
-            index.update(zip(new, range(old, total)))
+            for pos, j in enumerate(new, start=old):
+                index[keys[j]] = slot[j] = pos
             self._bank[where] = (index, bank)
-        res = bank.take(np.fromiter(map(index.__getitem__, keys), dtype=np.int64, count=len(keys)))
-        self._record_first(res, rows)
-        return res
+        picks = np.array(slot, dtype=np.int64)[inverse]
+        new_rows = ~self._first_seen[rows]
+        if new_rows.any():
+            self._record_first(bank.take(picks[new_rows]), rows[new_rows])
+        return LevelResult(runtime=bank.runtime[picks], avg_active=bank.avg_active[picks])  # all the caller reads
 
-    def _by_signature(self, idx: int, dims: dict[str, int], rows: np.ndarray) -> LevelResult:
-        """One level on a batch, its rows split by case structure."""
-        level = self.levels[idx].take(rows)
-        sig = level.signature(dims)
-        if not sig:
-            return self._analyze(idx, level, dims, rows)
-        bits = np.stack([np.broadcast_to(b, rows.shape) for b in sig], axis=1)
-        if len(sig) < 63:  # one int64 code per row; sorting rows of bits is much slower
-            bits = (bits.astype(np.int64) << np.arange(len(sig), dtype=np.int64)).sum(axis=1)
-        if (bits == bits[0]).all():
-            return self._analyze(idx, level, dims, rows)
-        _, which = np.unique(bits, axis=0 if bits.ndim == 2 else None, return_inverse=True)
-        which = which.reshape(-1)
-        parts = []
-        for g in range(which.max() + 1):
-            sel = np.flatnonzero(which == g)
-            sub = {k: (v[sel] if isinstance(v, np.ndarray) else v) for k, v in dims.items()}
-            parts.append((sel, self._analyze(idx, self.levels[idx].take(rows[sel]), sub, rows[sel])))
-        return LevelResult.scatter(parts, len(rows))
+    def _own_class(self, idx: int) -> np.ndarray:
+        """Per batch row, an id of the level's own numbers (its directives' sizes/offsets and dimensions): rows with
+        the same id and the same tile sizes from above get the same analysis."""
+        if idx not in self._classes:
+            level = self.levels[idx]
+            own = [v for m in level.maps for v in (m.size, m.offset)] + list(level.dims.values())
+            arrays = [v for v in own if isinstance(v, np.ndarray)]
+            self._classes[idx] = _distinct_rows(arrays)[1] if arrays else np.zeros(self.batch, dtype=np.int64)
+        return self._classes[idx]
 
     def _sub(self, idx: int, dims: dict[str, int], need, rows: np.ndarray | None) -> LevelResult | None:
-        """The next level's analysis on the rows that need it (None if none does); zeros on the other rows."""
+        """The next level's runtime and average active units on the rows that need it (None if none does); zeros on
+        the other rows."""
         if rows is None:
             return self.analyze(idx, dims) if need else None
         sel = np.flatnonzero(np.broadcast_to(need, rows.shape))
         if not len(sel):
             return None
         sub = {k: (v[sel] if isinstance(v, np.ndarray) else v) for k, v in dims.items()}
-        return LevelResult.scatter([(sel, self.analyze(idx, sub, rows[sel]))], len(rows))
+        res = self.analyze(idx, sub, rows[sel])
+        out = LevelResult(runtime=np.zeros(len(rows), dtype=np.int64), avg_active=np.zeros(len(rows)))
+        out.runtime[sel], out.avg_active[sel] = res.runtime, res.avg_active
+        return out  # the caller reads only these two
 
     def _analyze(self, idx: int, level: Level, dims: dict[str, int], rows: np.ndarray | None = None) -> LevelResult:
         res = LevelResult()
         out_dims, in_tensors = self.tensors[OUTPUT], (INPUT, WEIGHT)
         avg_bw_acc, total_occ, case_id, active_acc = 0, 0, 0, 0.0
-        for occ, st in level.cases(dims):
+        for occ, st, exists in level.cases(dims):
             if _any(case_id == 0):
-                self._buffer_sizes(res, level, dims, st, case_id == 0)
+                self._buffer_sizes(res, level, dims, st, (case_id == 0) & exists)
             egress = level.egress(out_dims, st)
             psum_map = level.psum_mapping(out_dims, st)
             res.add(("l2", "write", OUTPUT), occ * egress)
             res.add(("l1", "write", OUTPUT), occ * psum_map)
             res.add(("l1", "read", OUTPUT), occ * psum_map)
             psums = level.critical_psums(out_dims, st)
-            valid = psums > 0
+            valid = (psums > 0) & exists
             if not _any(valid):
                 continue
             occ = _sel(valid, occ, 0)  # a case without MACs counts no further (MAESTRO skips it)
