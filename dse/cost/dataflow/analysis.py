@@ -126,6 +126,7 @@ class _State:
     unrolled: bool = False
     init_edge: bool = False
     sp_edge_edge: bool = False
+    tiles: dict = field(default_factory=dict, compare=False, repr=False)  # dimension -> tile size (Level.tile)
 
     @property
     def edge(self):
@@ -146,6 +147,7 @@ class Level:
         self.spatial = maps[spatial[0]]
         self.edge_units = self._edge_units()
         self._mapping_sizes()
+        self._cache: dict[tuple, int] = {}  # per-unit factors that depend only on the level (see _spatial_out)
 
     def take(self, rows: np.ndarray) -> "Level":
         """The level restricted to some rows of a batch (arrays sliced, structure shared)."""
@@ -159,6 +161,7 @@ class Level:
         for name in ("mapped", "unique", "mapped_edge", "unique_edge"):
             setattr(out, name, {k: cut(v) for k, v in getattr(self, name).items()})
         out.edge_units = cut(self.edge_units)
+        out._cache = {}
         return out
 
     def size(self, dim: str) -> int:
@@ -248,6 +251,14 @@ class Level:
                 (_State(EDGE, 1, sp_edge_edge=edge_edge), (total >= cover) & has_edge)]
 
     # ---- per-PE volumes -----------------------------------------------------------------------------------
+    def tile(self, s: _State, dim: str) -> int:
+        """A dimension's tile size in state s (its edge size at an edge). Cached on the state, which every iteration
+        case holding it shares: on a batch each is an elementwise select."""
+        size = s.tiles.get(dim)
+        if size is None:
+            size = s.tiles[dim] = _sel(s.edge, self.mapped_edge.get(dim, 0), self.mapped.get(dim, 0))
+        return size
+
     def pe_mapped(self, dims: tuple[str, ...], st: dict[str, _State], first: bool, see) -> int:
         ret = 1
         for m in self.maps:
@@ -255,10 +266,15 @@ class Level:
                 continue
             s, d = st[m.dim], m.dim
             if m.kind == TEMPORAL:
-                ret = ret * _sel(s.edge, self.mapped_edge[d], self.mapped[d])
+                ret = ret * self.tile(s, d)
             else:
-                at_edge = _sel(self.edge_units == 1, _sel(first | see, self.mapped_edge[d], 1),
-                               _sel(self.edge_units > 1, _sel(see, self.mapped_edge[d], self.mapped[d]), 1))
+                key = ("mapped", d, first, see) if type(see) is bool else None
+                at_edge = self._cache.get(key)
+                if at_edge is None:
+                    at_edge = _sel(self.edge_units == 1, _sel(first | see, self.mapped_edge[d], 1),
+                                   _sel(self.edge_units > 1, _sel(see, self.mapped_edge[d], self.mapped[d]), 1))
+                    if key is not None:
+                        self._cache[key] = at_edge
                 ret = ret * _sel(s.edge, at_edge, self.mapped[d])
         return ret
 
@@ -283,7 +299,7 @@ class Level:
             moving |= is_changing
             if m.kind == TEMPORAL:
                 if s.pos == INIT:
-                    ret = ret * _sel(s.edge, self.mapped_edge[d], self.mapped[d])
+                    ret = ret * self.tile(s, d)
                 elif is_changing:
                     ret = ret * _sel(inited, self.mapped[d], _max(self.unique[d], 1))
                 else:
@@ -309,7 +325,7 @@ class Level:
                     continue
                 s = st[m.dim]
                 if m.kind == TEMPORAL:
-                    ret = ret * _sel(s.edge, self.mapped_edge[m.dim], self.mapped[m.dim])
+                    ret = ret * self.tile(s, m.dim)
                 else:
                     ret = ret * self._spatial_out(m.dim, s, first, see, init_edge_unique=False)
         for d in dims:
@@ -319,7 +335,7 @@ class Level:
             s, actual = st[d], OUT_OF.get(d, d)
             if m.kind == TEMPORAL:
                 if s.pos == INIT:
-                    ret = ret * _sel(s.edge, self.mapped_edge.get(actual, 0), self.mapped.get(actual, 0))
+                    ret = ret * self.tile(s, actual)
                 elif s.pos == STEADY:
                     ret = ret * self.mapped.get(actual, 0)
                 else:
@@ -331,18 +347,26 @@ class Level:
     def _spatial_out(self, dim: str, s: _State, first: bool, see, init_edge_unique: bool) -> int:
         """Factor of a spatially mapped dimension in an egress or partial-sum volume (keys: output-side name)."""
         actual = OUT_OF.get(dim, dim)
-        unique = self.unique.get(actual, 0)
-        unique = _sel(unique == 0, 1, unique)
+        unique = self._cache.get(("unique", actual))
+        if unique is None:
+            unique = self.unique.get(actual, 0)
+            unique = self._cache["unique", actual] = _sel(unique == 0, 1, unique)
         normal = self.mapped.get(actual, 0) if first else unique
         at_edge = True if s.pos == EDGE else (s.edge & see if s.pos == INIT else False)
         if not _any(at_edge):
             return normal
-        # At an Edge position MAESTRO reads the input-side key (a typo for the output key); kept for agreement.
-        single = self.mapped_edge.get(dim if s.pos == EDGE else actual, 0)
-        use_unique = s.pos == EDGE or init_edge_unique
-        seen = self.unique_edge.get(actual, 0) if use_unique else self.mapped_edge.get(actual, 0)
-        edge = _sel((self.edge_units == 1) & (first | see), single,
-                    _sel(self.edge_units > 1, _sel(see, seen, normal), 1))
+        # The factor at an edge depends on the level alone when `see` is not per row: cached for the other cases.
+        key = ("edge", dim, s.pos == EDGE, init_edge_unique, first, see) if type(see) is bool else None
+        edge = self._cache.get(key)
+        if edge is None:
+            # At an Edge position MAESTRO reads the input-side key (a typo for the output key); kept for agreement.
+            single = self.mapped_edge.get(dim if s.pos == EDGE else actual, 0)
+            use_unique = s.pos == EDGE or init_edge_unique
+            seen = self.unique_edge.get(actual, 0) if use_unique else self.mapped_edge.get(actual, 0)
+            edge = _sel((self.edge_units == 1) & (first | see), single,
+                        _sel(self.edge_units > 1, _sel(see, seen, normal), 1))
+            if key is not None:
+                self._cache[key] = edge
         return _sel(at_edge, edge, normal)
 
     # ---- whole sub-cluster array --------------------------------------------------------------------------
@@ -424,7 +448,7 @@ class Level:
         for m in self.maps:
             s, d = st[m.dim], m.dim
             if m.kind == TEMPORAL:
-                size = _sel(s.edge, self.mapped_edge[d], self.mapped[d])
+                size = self.tile(s, d)
             elif s.pos == STEADY:
                 size = self.mapped[d]
             else:
