@@ -136,8 +136,10 @@ class _State:
 class Level:
     """One cluster level: its directives, unit count, static tile sizes and per-dimension mapped/unique sizes."""
 
-    def __init__(self, maps: list[_Map], dims: dict[str, int], units: int, overlapped: bool) -> None:
+    def __init__(self, maps: list[_Map], dims: dict[str, int], units: int, overlapped: bool, hw: Hardware) -> None:
         self.maps, self.dims, self.units, self.overlapped = maps, dims, units, overlapped
+        # the machine's numbers this level's delays use (arrays when a batch sweeps machines)
+        self.noc_bw, self.noc_hops, self.simd_lanes = hw.noc_bw, hw.noc_hops, hw.simd_lanes
         self.index = {m.dim: i for i, m in reversed(list(enumerate(maps)))}
         spatial = [i for i, m in enumerate(maps) if m.kind == SPATIAL]
         if not spatial:
@@ -160,12 +162,17 @@ class Level:
         out.dims = {k: cut(v) for k, v in self.dims.items()}
         for name in ("mapped", "unique", "mapped_edge", "unique_edge"):
             setattr(out, name, {k: cut(v) for k, v in getattr(self, name).items()})
-        out.edge_units = cut(self.edge_units)
+        for name in ("edge_units", "units", "noc_bw", "noc_hops", "simd_lanes"):
+            setattr(out, name, cut(getattr(self, name)))
         out._cache = {}
         return out
 
     def size(self, dim: str) -> int:
         return self.dims.get(dim, 1)
+
+    def noc_delay(self, traffic: int) -> int:
+        """Cycles to move `traffic` elements over the NoC: hop latency plus one cycle per bandwidth-sized flit."""
+        return self.noc_hops + (-(-traffic // self.noc_bw)) - 1
 
     def _edge_units(self) -> int:
         sp, n = self.spatial, self.units
@@ -512,7 +519,7 @@ class LevelResult:
         return res
 
 
-def build_levels(layer: MaestroLayer, num_pes: int) -> tuple[list[Level], dict[str, int], dict[str, tuple[str, ...]]]:
+def build_levels(layer: MaestroLayer, hw: Hardware) -> tuple[list[Level], dict[str, int], dict[str, tuple[str, ...]]]:
     """Split the dataflow at its Cluster directives into levels, completing each level's directives as MAESTRO does:
     Y'/X' become input coordinates, a level inherits missing directives from the one above, input dimensions named
     nowhere are mapped whole, and a strided Y/X map covering the whole filter is widened to the stride."""
@@ -524,9 +531,10 @@ def build_levels(layer: MaestroLayer, num_pes: int) -> tuple[list[Level], dict[s
     strides = {"Y": layer.stride_y, "X": layer.stride_x}
     clusters = [d.size for d in layer.dataflow if d.kind == CLUSTER]
     grouped = math.prod(clusters)
-    if grouped > num_pes:
+    num_pes = hw.num_pes
+    if _any(grouped > num_pes):
         raise InputError(f"{layer.source}: token 'Cluster({clusters[0]},P)': clusters group {grouped} PEs but the "
-                         f"machine has {num_pes}")
+                         f"machine has {np.min(num_pes)}")
     flow = list(layer.dataflow) + [Directive(CLUSTER, clusters[-1] if clusters else num_pes)]
     unit_sizes = [num_pes // grouped] + clusters
     levels: list[Level] = []
@@ -559,7 +567,7 @@ def build_levels(layer: MaestroLayer, num_pes: int) -> tuple[list[Level], dict[s
             step = stride if is_top else _sel(filt < stride, filt, stride)
             m.size = _sel(widen, out_map * _min(stride, filt) + _max(filt - stride, 0), m.size)
             m.offset = _sel(widen, out_map * step, m.offset)
-        levels.append(Level(current, dims, unit_sizes[len(levels)], overlapped))
+        levels.append(Level(current, dims, unit_sizes[len(levels)], overlapped, hw))
         index = {m.dim: m for m in reversed(current)}
         dims = {var: _min(index[var].size, dims[var]) for var in input_vars if var in index and var in dims}
         previous, current = current, []
@@ -582,14 +590,11 @@ class Engine:
 
     def __init__(self, layer: MaestroLayer, hw: Hardware, batch: int | None = None) -> None:
         self.layer, self.hw, self.batch = layer, hw, batch
-        self.levels, self.full, self.tensors = build_levels(layer, hw.num_pes)
+        self.levels, self.full, self.tensors = build_levels(layer, hw)
         self._memo: dict[tuple, LevelResult] = {}
         self._bank: dict[tuple, tuple[dict[bytes, int], LevelResult]] = {}
         self._classes: dict[int, np.ndarray] = {}
         self.first: LevelResult | None = None
-
-    def noc_delay(self, traffic: int) -> int:
-        return self.hw.noc_hops + (-(-traffic // self.hw.noc_bw)) - 1
 
     def run(self) -> tuple[LevelResult, LevelResult]:
         """(top level, first level analysis completed, i.e. the innermost one): counts come from the former, L1
@@ -644,11 +649,12 @@ class Engine:
         return LevelResult(runtime=bank.runtime[picks], avg_active=bank.avg_active[picks])  # all the caller reads
 
     def _own_class(self, idx: int) -> np.ndarray:
-        """Per batch row, an id of the level's own numbers (its directives' sizes/offsets and dimensions): rows with
-        the same id and the same tile sizes from above get the same analysis."""
+        """Per batch row, an id of the level's own numbers (its directives' sizes/offsets, dimensions, units and
+        machine numbers): rows with the same id and the same tile sizes from above get the same analysis."""
         if idx not in self._classes:
             level = self.levels[idx]
-            own = [v for m in level.maps for v in (m.size, m.offset)] + list(level.dims.values())
+            own = ([v for m in level.maps for v in (m.size, m.offset)] + list(level.dims.values())
+                   + [level.units, level.noc_bw, level.noc_hops, level.simd_lanes])
             arrays = [v for v in own if isinstance(v, np.ndarray)]
             self._classes[idx] = _distinct_rows(arrays)[1] if arrays else np.zeros(self.batch, dtype=np.int64)
         return self._classes[idx]
@@ -711,8 +717,8 @@ class Engine:
                     compute = _sel(two & more, _max(a.runtime, b.runtime), _sel(two, a.runtime, b.runtime))
                     units = _sel(two, a.avg_active * 1 + _sel(more, b.avg_active * occ_b, 0.0), b.avg_active * occ_b)
             else:
-                compute = -(-psums // self.hw.simd_lanes)
-            in_delay, out_delay = self.noc_delay(ingress), self.noc_delay(egress)
+                compute = -(-psums // level.simd_lanes)
+            in_delay, out_delay = level.noc_delay(ingress), level.noc_delay(egress)
             if all(s.pos == INIT for s in st.values()):
                 delay = compute + in_delay
             else:
