@@ -99,6 +99,23 @@ def _distinct_rows(cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return first, inverse.reshape(-1)
 
 
+def visit_order(lengths: list[int]) -> list[tuple[int, ...]]:
+    """MAESTRO's order of the iteration cases: one counter per directive (outermost first) over its `lengths[i]`
+    states, counter i advancing after every case whose number is a multiple of the product of the inner lengths."""
+    freq, total = [], 1
+    for n in reversed(lengths):
+        freq.append(total)
+        total *= n
+    freq.reverse()
+    counters, out = [0] * len(lengths), []
+    for case in range(total):
+        out.append(tuple(counters))
+        for i, n in enumerate(lengths):
+            if case % freq[i] == 0:
+                counters[i] = (counters[i] + 1) % n
+    return out
+
+
 def tensors(layer_type: str, has_n: bool) -> dict[str, tuple[str, ...]]:
     """Dimensions each tensor is indexed by. Outputs are indexed by input-side Y, X (MAESTRO's convention)."""
     n = ("N",) if has_n else ()
@@ -217,23 +234,15 @@ class Level:
         a row lacks does not reorder the ones it has."""
         per_map = [[(s, exists) for s, exists in self._states(m, dims.get(m.dim, 1)) if _any(exists)]
                    for m in self.maps]
-        freq, acc = [], 1
-        for states in reversed(per_map):
-            freq.append(acc)
-            acc *= len(states)
-        freq.reverse()
-        counters = [0] * len(per_map)
         out = []
-        for case in range(acc):
+        for choice in visit_order([len(states) for states in per_map]):
             status, occ, present = {}, 1, True
-            for i, states in enumerate(per_map):
-                state, exists = states[counters[i]]
-                status[self.maps[i].dim] = state
+            for m, states, k in zip(self.maps, per_map, choice):
+                state, exists = states[k]
+                status[m.dim] = state
                 occ = occ * state.occurrences
                 if exists is not True:
                     present = present & exists
-                if case % freq[i] == 0:
-                    counters[i] = 0 if counters[i] + 1 == len(states) else counters[i] + 1
             out.append((_sel(present, occ, 0), status, present))
         return out
 
