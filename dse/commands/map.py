@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 
-from dse.cost.dataflow.model import evaluate
+import numpy as np
+import pandas as pd
+
+from dse.cost.dataflow.model import evaluate_batch
 from dse.cost.dataflow.problem import has_mac_form, problem
-from dse.cost.record import Cost
-from dse.hw.dataflow import load_accelerator
-from dse.search.dataflow_mapping import OBJECTIVES, MappingResult, fits, score, search
+from dse.hw.dataflow import DataflowAccelerator, load_accelerator
+from dse.search.dataflow_mapping import OBJECTIVES, MappingResult, search
+from dse.search.network_mapping import choose
 from dse.workload import build, training
+from dse.workload.layer import Layer
+
+SCOPES = ("network", "layer")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,6 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--workload", required=True, help="a zoo model name")
     parser.add_argument("--accelerator", required=True, help="accelerators/dataflow name (nvdla, eyeriss, ...) or YAML path")
     parser.add_argument("--objective", choices=OBJECTIVES, default="edp")
+    parser.add_argument("--scope", choices=SCOPES, default="network",
+                        help="network (default): one mapping per layer minimising the whole network's objective, "
+                             "for edp (sum of energies) x (sum of latencies); layer: each layer's own best. For "
+                             "latency and energy both give the same totals (a sum is least when every term is)")
     parser.add_argument("--batch", type=int, help="batch size (default: the model's own)")
     parser.add_argument("--training", action="store_true", help="map the training graph (all passes)")
     parser.add_argument("--trials", type=int, default=40, help="Optuna trials for layers with a large space")
@@ -25,45 +36,66 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
+def _choices(layers: list[Layer], acc: DataflowAccelerator, objective: str, trials: int) -> tuple[list, dict]:
+    """Per layer its search key, and per scope the mapping of each key. Identical problems are searched once."""
+    keys = [(problem(l), l.elem_bytes) if has_mac_form(l) else l.name for l in layers]
+    results: dict[object, MappingResult] = {}
+    for layer, key in zip(layers, keys):
+        if key not in results:
+            results[key] = search(layer, acc, objective, trials=trials)
+    counts = Counter(keys)
+    fronts = [(np.array([float(c.seconds) for _, c in r.front]), np.array([float(c.energy_j) for _, c in r.front]))
+              for r in results.values()]
+    picks = choose(fronts, [counts[k] for k in results], objective)
+    return keys, {"layer": {k: r.mapping for k, r in results.items()},
+                  "network": {k: r.front[i][0] for (k, r), i in zip(results.items(), picks)},
+                  "fits": {k: r.fits for k, r in results.items()},
+                  "method": {k: (r.method, r.evaluated) for k, r in results.items()}}
+
+
+def _score(seconds: pd.Series, energy_j: pd.Series, objective: str) -> pd.Series:
+    return {"latency": seconds, "energy": energy_j, "edp": seconds * energy_j}[objective]
+
+
 def _run(args: argparse.Namespace) -> int:
     acc = load_accelerator(args.accelerator)
     workload = build(args.workload, batch=args.batch) if args.batch else build(args.workload)
     if args.training:
         workload = training(workload)
-    done: dict[tuple, MappingResult] = {}
-    rows, best_total, default_total = [], Cost(), Cost()
-    for layer in workload.layers():
-        key = (problem(layer), layer.elem_bytes) if has_mac_form(layer) else None
-        if key is None or key not in done:
-            result = search(layer, acc, args.objective, trials=args.trials)
-            if key is not None:
-                done[key] = result
-        else:
-            result = done[key]
-        cost = evaluate(layer, acc, result.mapping)  # this layer's own useful MACs and FLOPs
-        default = evaluate(layer, acc)
-        best_total, default_total = best_total + cost, default_total + default
-        rows.append({"layer": layer.name, "op": layer.op.value, "pass": layer.pass_.value, "mapping": result.mapping,
-                     "method": result.method, "evaluated": result.evaluated, "fits": result.fits,
-                     "cycles": float(cost.cycles), "energy_j": float(cost.energy_j),
-                     "l1_bytes": float(cost.l1_bytes), "l2_bytes": float(cost.l2_bytes),
-                     "default_score": score(default, args.objective), "default_fits": fits(default, acc),
-                     "score": score(cost, args.objective)})
-    totals = {name: {"seconds": float(t.seconds), "energy_j": float(t.energy_j), "edp_js": float(t.seconds * t.energy_j),
-                     "macs": float(t.macs)} for name, t in (("best", best_total), ("default", default_total))}
+    layers = list(workload.layers())
+    keys, chosen = _choices(layers, acc, args.objective, args.trials)
+    frames = {scope: evaluate_batch(layers, acc, [chosen[scope][k] for k in keys]) for scope in SCOPES}
+    frames["default"] = evaluate_batch(layers, acc)
+    totals = {name: {"seconds": float(f["seconds"].sum()), "energy_j": float(f["energy_j"].sum()),
+                     "edp_js": float(f["seconds"].sum() * f["energy_j"].sum()), "macs": float(f["macs"].sum())}
+              for name, f in frames.items()}
+    frame, default = frames[args.scope], frames["default"]
+    scores, default_scores = (_score(f["seconds"], f["energy_j"], args.objective) for f in (frame, default))
+    rows = [{"layer": layer.name, "op": layer.op.value, "pass": layer.pass_.value, "mapping": chosen[args.scope][k],
+             "method": chosen["method"][k][0], "evaluated": chosen["method"][k][1], "fits": chosen["fits"][k],
+             "cycles": float(frame["cycles"][i]), "energy_j": float(frame["energy_j"][i]),
+             "l1_bytes": float(frame["l1_bytes"][i]), "l2_bytes": float(frame["l2_bytes"][i]),
+             "score": float(scores[i]), "default_score": float(default_scores[i]),
+             "default_fits": bool(default["l1_bytes"][i] <= acc.l1_bytes and default["l2_bytes"][i] <= acc.l2_bytes)}
+            for i, (layer, k) in enumerate(zip(layers, keys))]
     if args.json:
         print(json.dumps({"workload": args.workload, "accelerator": acc.name, "dataflow": acc.dataflow_name,
-                          "objective": args.objective, "layers": rows, "totals": totals}, indent=1))
+                          "objective": args.objective, "scope": args.scope, "layers": rows, "totals": totals},
+                         indent=1))
         return 0
-    print(f"{args.workload} on {acc.name} ({acc.dataflow_name}, {acc.num_pes} PEs), objective {args.objective}")
+    print(f"{args.workload} on {acc.name} ({acc.dataflow_name}, {acc.num_pes} PEs), objective {args.objective}, "
+          f"mappings chosen per {args.scope}")
     print(f"{'layer':28s} {'pass':15s} {'mapping':22s} {'method':6s} {'fits':4s} {'cycles':>12s} {'energy uJ':>10s}")
     for r in rows:
         mapping = ",".join(f"{k}={v}" for k, v in r["mapping"].items()) or "-"
         print(f"{r['layer'][:28]:28s} {r['pass']:15s} {mapping:22s} {r['method']:6s} {'yes' if r['fits'] else 'NO':4s} "
               f"{r['cycles']:12,.0f} {r['energy_j'] * 1e6:10.2f}")
+    labels = {"network": "network-level choice", "layer": "per-layer choice", "default": "default mappings"}
     for name, t in totals.items():
-        print(f"total ({name} mappings): {t['seconds'] * 1e3:.3f} ms, {t['energy_j'] * 1e3:.3f} mJ, "
+        print(f"total ({labels[name]}): {t['seconds'] * 1e3:.3f} ms, {t['energy_j'] * 1e3:.3f} mJ, "
               f"EDP {t['edp_js']:.4g} J*s")
+    gain = 1 - totals["network"]["edp_js"] / totals["layer"]["edp_js"]
+    print(f"network EDP of the network-level choice is {gain:.2%} below that of the per-layer choice")
     misfits = sum(not r["fits"] for r in rows)
     if misfits:
         print(f"{misfits} layer(s) have no mapping that fits L1/L2 ({acc.l1_bytes:.0f} B / {acc.l2_bytes:.0f} B); "

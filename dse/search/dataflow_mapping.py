@@ -5,7 +5,8 @@ parameter takes the powers of two up to the PE count (candidates whose clusters 
 has are dropped). A mapping is feasible when the analysis' L1 requirement (per PE) and L2 requirement fit the
 accelerator's L1 and L2 bytes. Small spaces are enumerated exactly (the whole space as one batch); larger ones
 are sampled with Optuna's TPE sampler, capacities as `trial.set_constraint` constraints. The objective is
-latency (s), energy (J) or their product (EDP, J*s).
+latency (s), energy (J) or their product (EDP, J*s). Each result also keeps the latency/energy Pareto front of the
+candidates it evaluated, from which `dse.search.network_mapping` picks mappings for a whole network.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import itertools
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from dse.cost.dataflow.model import Mapping, evaluate, evaluate_batch
 from dse.cost.dataflow.problem import has_mac_form, problem
 from dse.cost.record import Cost
 from dse.errors import InputError
 from dse.hw.dataflow import DataflowAccelerator, Parameter, extent
+from dse.search.network_mapping import pareto
 from dse.workload.layer import Layer
 
 OBJECTIVES = ("latency", "energy", "edp")
@@ -34,6 +38,7 @@ class MappingResult:
     evaluated: int
     space: int
     method: str  # "exact", "optuna" or "none" (a layer without a dataflow mapping)
+    front: list[tuple[Mapping, Cost]]  # Pareto set (ascending seconds) of the feasible candidates (all if none fits)
 
 
 def score(cost: Cost, objective: str) -> float:
@@ -76,7 +81,8 @@ def search(layer: Layer, acc: DataflowAccelerator, objective: str = "edp", exact
     if objective not in OBJECTIVES:
         raise InputError(f"objective {objective!r} is not one of {', '.join(OBJECTIVES)}")
     if not has_mac_form(layer) or not acc.parameters:
-        return MappingResult({}, evaluate(layer, acc), True, 1, 1, "none")
+        cost = evaluate(layer, acc)
+        return MappingResult({}, cost, True, 1, 1, "none", [({}, cost)])
     mappings = space(layer, acc)
     if len(mappings) <= exact_limit:
         frame = evaluate_batch([layer] * len(mappings), acc, mappings)
@@ -88,8 +94,11 @@ def search(layer: Layer, acc: DataflowAccelerator, objective: str = "edp", exact
         tried = _optuna(layer, acc, mappings, objective, trials, seed)
         method = "optuna"
     feasible = [(m, c) for m, c in tried if fits(c, acc)]
-    best_m, best_c = min(feasible or tried, key=lambda mc: score(mc[1], objective))
-    return MappingResult(best_m, evaluate(layer, acc, best_m), bool(feasible), len(tried), len(mappings), method)
+    pool = feasible or tried
+    best_m, best_c = min(pool, key=lambda mc: score(mc[1], objective))
+    front = pareto(np.array([float(c.seconds) for _, c in pool]), np.array([float(c.energy_j) for _, c in pool]))
+    return MappingResult(best_m, evaluate(layer, acc, best_m), bool(feasible), len(tried), len(mappings), method,
+                         [pool[i] for i in front])
 
 
 def _optuna(layer: Layer, acc: DataflowAccelerator, mappings: list[Mapping], objective: str, trials: int,

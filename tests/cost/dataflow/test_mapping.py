@@ -61,9 +61,10 @@ def test_bad_objective_and_mapping_parameter() -> None:
 
 
 def test_dse_map_json(capsys: pytest.CaptureFixture) -> None:
-    """lenet10 on the C-P machine: every MAC layer gets a fitting mapping no worse than the template default; the
-    totals are the sums of the per-layer costs."""
-    assert main(["map", "--workload", "lenet10", "--accelerator", "cp", "--objective", "edp", "--json"]) == 0
+    """lenet10 on the C-P machine, per-layer scope: every MAC layer gets a fitting mapping no worse than the template
+    default; the totals are the sums of the per-layer costs."""
+    assert main(["map", "--workload", "lenet10", "--accelerator", "cp", "--objective", "edp", "--scope", "layer",
+                 "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["dataflow"] == "C-P" and out["layers"]
     for row in out["layers"]:
@@ -71,7 +72,7 @@ def test_dse_map_json(capsys: pytest.CaptureFixture) -> None:
         if row["method"] == "exact" and row["default_fits"]:
             assert row["score"] <= row["default_score"]
     energy = sum(r["energy_j"] for r in out["layers"])
-    assert out["totals"]["best"]["energy_j"] == pytest.approx(energy)
+    assert out["scope"] == "layer" and out["totals"]["layer"]["energy_j"] == pytest.approx(energy)
 
 
 def test_dse_map_unknown_accelerator_exits_2(capsys: pytest.CaptureFixture) -> None:
