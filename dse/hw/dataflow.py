@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,20 +70,61 @@ class DataflowAccelerator:
 
         Tile parameters default to min(default, dimension); `mapping` overrides any parameter by name."""
         mapping = dict(mapping or {})
-        unknown = set(mapping) - set(self.parameters)
+        self.check_names(mapping)
+        values = {}
+        for p in self.parameters.values():
+            value = mapping.get(p.name, self.default(p, sizes))
+            if not is_count(value):
+                raise self.bad_value(p.name, value)
+            values[p.name] = value
+        key, lines = self.template(layer_type)
+        return resolve_template(lines, tuple(values.items()), tuple(sizes.items()), f"{self.path}: dataflow.{key}")
+
+    def template(self, layer_type: str) -> tuple[str, tuple[str, ...]]:
+        """(key, directive lines): the `dsconv` template for DSCONV layers where the file has one, else `conv`."""
+        key = "dsconv" if layer_type == "DSCONV" and "dsconv" in self.templates else "conv"
+        return key, self.templates[key]
+
+    def default(self, p: Parameter, sizes: dict[str, int]) -> int:
+        """A parameter a mapping leaves out: cluster sizes their default, tile sizes min(default, dimension)."""
+        return p.default if p.dim == "PE" else min(p.default, extent(p.dim, sizes))
+
+    def check_names(self, names: Iterable[str]) -> None:
+        """A mapping may only name the template's parameters."""
+        unknown = set(names) - set(self.parameters)
         if unknown:
             raise InputError(f"accelerator {self.name}: unknown mapping parameter(s) {sorted(unknown)}; "
                              f"known: {', '.join(self.parameters) or 'none'}")
-        values = {}
-        for p in self.parameters.values():
-            value = mapping.get(p.name, p.default if p.dim == "PE" else min(p.default, extent(p.dim, sizes)))
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise InputError(f"accelerator {self.name}: mapping parameter {p.name} must be a positive integer, "
-                                 f"got {value!r}")
-            values[p.name] = value
-        key = "dsconv" if layer_type == "DSCONV" and "dsconv" in self.templates else "conv"
-        return resolve_template(self.templates[key], tuple(values.items()), tuple(sizes.items()),
-                                f"{self.path}: dataflow.{key}")
+
+    def bad_value(self, name: str, value: object) -> InputError:
+        return InputError(f"accelerator {self.name}: mapping parameter {name} must be a positive integer, "
+                          f"got {value!r}")
+
+
+class Placeholder(int):
+    """A mapping parameter's slot in a template resolved by `resolve_symbolic`: an int (the value the parser
+    checked) that keeps the parameter's name, so a table of mappings can fill the slot from its column."""
+
+    name: str
+
+    def __new__(cls, value: int, name: str) -> "Placeholder":
+        slot = super().__new__(cls, value)
+        slot.name = name
+        return slot
+
+    def __getnewargs__(self) -> tuple[int, str]:
+        return int(self), self.name
+
+
+def is_count(value: object) -> bool:
+    """A value a template parameter accepts: a positive int, not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _substituted(template: tuple[str, ...], names: Iterable[str], text: Callable[[str], str]) -> list[str]:
+    """The template lines with every parameter name replaced by text(name)."""
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b") if names else None
+    return [pattern.sub(lambda m: text(m.group(1)), d) if pattern else d for d in template]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -91,9 +133,16 @@ def resolve_template(template: tuple[str, ...], values: tuple[tuple[str, int], .
     """A template with its parameters substituted, resolved on a layer's dimensions; cached because a network or a
     mapping search resolves the same (template, parameters, layer) many times (Directives are immutable)."""
     names = dict(values)
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b") if names else None
-    lines = [pattern.sub(lambda m: str(names[m.group(1)]), d) if pattern else d for d in template]
-    return parse_dataflow(lines, dict(sizes), where)
+    return parse_dataflow(_substituted(template, names, lambda name: str(names[name])), dict(sizes), where)
+
+
+@functools.lru_cache(maxsize=4096)
+def resolve_symbolic(template: tuple[str, ...], values: tuple[tuple[str, int], ...],
+                     sizes: tuple[tuple[str, int], ...], where: str) -> tuple[Directive, ...]:
+    """The template resolved on a layer's dimensions once for a whole table of mappings: every parameter slot is a
+    Placeholder (its value from `values`, which the parser checks as `resolve_template` does, and its name)."""
+    slots = {name: Placeholder(value, name) for name, value in values}
+    return parse_dataflow(_substituted(template, slots, lambda name: f"Sz({name})"), dict(sizes) | slots, where)
 
 
 def extent(dim: str, sizes: dict[str, int]) -> int:
