@@ -1,0 +1,134 @@
+"""Network-level mapping choice: Pareto and hull reductions by hand, the hull sweep against brute force over every
+combination (repeated layers choosing independently), and `dse map --scope` on LeNet-10 / NVDLA."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from dse.cli import main
+from dse.cost.dataflow.model import evaluate_batch
+from dse.cost.dataflow.problem import has_mac_form, problem
+from dse.hw.dataflow import load_accelerator
+from dse.search.dataflow_mapping import fits, search, space
+from dse.search.network_mapping import NETWORK_OBJECTIVES, choose, lower_hull, pareto
+from dse.workload import build
+
+
+def test_pareto_keeps_non_dominated_points_in_ascending_seconds() -> None:
+    """(2, 5) beats (2, 6) and (3, 5); (1, 9) and (4, 1) are extremes; the repeated (1, 9) is kept once."""
+    seconds = np.array([2.0, 3.0, 1.0, 2.0, 4.0, 1.0, 5.0])
+    energy = np.array([6.0, 5.0, 9.0, 5.0, 1.0, 9.0, 1.0])
+    assert pareto(seconds, energy).tolist() == [2, 3, 4]
+
+
+def test_lower_hull_drops_points_above_the_chord_and_on_it() -> None:
+    """(3, 4) lies above the chord from (2, 5) to (4, 1) (which passes (3, 3)); (2, 6) lies on the chord from
+    (1, 9) to (3, 3)."""
+    assert lower_hull(np.array([1.0, 2.0, 3.0, 4.0]), np.array([10.0, 5.0, 4.0, 1.0])).tolist() == [0, 1, 3]
+    assert lower_hull(np.array([1.0, 2.0, 3.0]), np.array([9.0, 6.0, 3.0])).tolist() == [0, 2]
+    assert lower_hull(np.array([1.0, 2.0]), np.array([2.0, 1.0])).tolist() == [0, 1]
+
+
+def test_network_edp_is_not_the_sum_of_layer_edps() -> None:
+    """Layer A: (1 s, 4 J) EDP 4 or (4 s, 0.9 J) EDP 3.6, so alone it takes the second. With layer B fixed at
+    (1 s, 10 J), network EDP is (1+1)(4+10) = 28 with A's first point against (4+1)(0.9+10) = 54.5 with its second."""
+    fronts = [(np.array([1.0, 4.0]), np.array([4.0, 0.9])), (np.array([1.0]), np.array([10.0]))]
+    assert choose(fronts, [1, 1], "edp") == [0, 0]
+    assert choose(fronts, [1, 1], "energy") == [1, 0] and choose(fronts, [1, 1], "latency") == [0, 0]
+
+
+def _brute_force(candidates: list[tuple[np.ndarray, np.ndarray]], counts: list[int], objective: str) -> float:
+    """Least network objective over every combination, each repeat of a layer choosing on its own."""
+    copies = [c for c, m in zip(candidates, counts) for _ in range(m)]
+    seconds = functools.reduce(np.add.outer, [s for s, _ in copies]).ravel()
+    energy = functools.reduce(np.add.outer, [e for _, e in copies]).ravel()
+    return float(NETWORK_OBJECTIVES[objective](seconds, energy).min())
+
+
+@pytest.mark.parametrize("objective", ["edp", "latency", "energy"])
+@pytest.mark.parametrize("integer", [False, True], ids=["real", "integer"])  # integers: ties and collinear points
+def test_choice_equals_brute_force_on_random_instances(objective: str, integer: bool) -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        layers = int(rng.integers(2, 5))
+        counts = [int(rng.integers(1, 3)) if i < 2 else 1 for i in range(layers)]
+        candidates, fronts = [], []
+        for _ in range(layers):
+            n = int(rng.integers(1, 5))
+            seconds, energy = ((rng.integers(1, 6, n), rng.integers(1, 6, n)) if integer else
+                               (rng.uniform(1e-4, 1e-2, n), rng.uniform(1e-3, 1e-1, n)))
+            seconds, energy = seconds.astype(float), energy.astype(float)
+            candidates.append((seconds, energy))
+            keep = pareto(seconds, energy)
+            fronts.append((seconds[keep], energy[keep]))
+        picks = choose(fronts, counts, objective)
+        total_s = sum(m * s[k] for (s, _), m, k in zip(fronts, counts, picks))
+        total_e = sum(m * e[k] for (_, e), m, k in zip(fronts, counts, picks))
+        assert NETWORK_OBJECTIVES[objective](total_s, total_e) == pytest.approx(
+            _brute_force(candidates, counts, objective), rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def nvdla():
+    return load_accelerator("nvdla")
+
+
+def test_search_front_is_the_pareto_set_of_the_feasible_space(nvdla) -> None:
+    """LeNet-10 fc1 on NVDLA (121 mappings, enumerated): no feasible mapping beats a front point in both seconds
+    and energy, every feasible mapping is matched or dominated by one, and the front is non-dominated."""
+    layer = next(l for l in build("lenet10").layers() if l.name == "fc1")
+    result = search(layer, nvdla, "edp")
+    frame = evaluate_batch([layer] * result.space, nvdla, space(layer, nvdla))
+    frame = frame[(frame["l1_bytes"] <= nvdla.l1_bytes) & (frame["l2_bytes"] <= nvdla.l2_bytes)]
+    front = np.array([[float(c.seconds), float(c.energy_j)] for _, c in result.front])
+    assert result.method == "exact" and len(front) >= 2 and all(fits(c, nvdla) for _, c in result.front)
+    assert np.all(np.diff(front[:, 0]) > 0) and np.all(np.diff(front[:, 1]) < 0)
+    for s, e in frame[["seconds", "energy_j"]].to_numpy():
+        assert np.any((front[:, 0] <= s) & (front[:, 1] <= e))
+
+
+def test_lenet_network_choice_equals_brute_force_over_the_fronts(nvdla) -> None:
+    """Every combination of the LeNet-10 layers' Pareto fronts on NVDLA (non-MAC layers fixed): the chosen one has
+    the least network EDP."""
+    layers = list(build("lenet10").layers())
+    keys = [(problem(l), l.elem_bytes) if has_mac_form(l) else l.name for l in layers]
+    results = {k: search(l, nvdla, "edp") for l, k in zip(layers, keys)}
+    counts = Counter(keys)
+    fronts = [(np.array([float(c.seconds) for _, c in r.front]), np.array([float(c.energy_j) for _, c in r.front]))
+              for r in results.values()]
+    assert sum(len(s) > 1 for s, _ in fronts) >= 3
+    picks = choose(fronts, [counts[k] for k in results], "edp")
+    seconds = sum(counts[k] * s[i] for k, (s, _), i in zip(results, fronts, picks))
+    energy = sum(counts[k] * e[i] for k, (_, e), i in zip(results, fronts, picks))
+    assert seconds * energy == pytest.approx(_brute_force(fronts, [counts[k] for k in results], "edp"), rel=1e-12)
+
+
+def _map(capsys: pytest.CaptureFixture, *args: str) -> dict:
+    assert main(["map", "--workload", "lenet10", "--accelerator", "nvdla", "--json", *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_dse_map_network_scope(capsys: pytest.CaptureFixture) -> None:
+    """Default scope for EDP is the network; its rows add up to its totals, and its network EDP is no worse than
+    the per-layer choice's (here strictly better: fc2's per-layer EDP optimum is not the network's)."""
+    out = _map(capsys, "--objective", "edp")
+    totals = out["totals"]
+    assert out["scope"] == "network" and all(r["fits"] for r in out["layers"])
+    assert sum(r["energy_j"] for r in out["layers"]) == pytest.approx(totals["network"]["energy_j"], rel=1e-12)
+    assert totals["network"]["edp_js"] == pytest.approx(totals["network"]["seconds"] * totals["network"]["energy_j"])
+    assert totals["network"]["edp_js"] < totals["layer"]["edp_js"] <= totals["default"]["edp_js"]
+    layer_scope = _map(capsys, "--objective", "edp", "--scope", "layer")
+    assert layer_scope["totals"] == totals
+    assert [r["mapping"] for r in layer_scope["layers"]] != [r["mapping"] for r in out["layers"]]
+
+
+@pytest.mark.parametrize("objective,field", [("latency", "seconds"), ("energy", "energy_j")])
+def test_dse_map_latency_and_energy_scopes_agree(capsys: pytest.CaptureFixture, objective: str, field: str) -> None:
+    totals = _map(capsys, "--objective", objective)["totals"]
+    assert totals["network"][field] == pytest.approx(totals["layer"][field], rel=1e-12)
+    assert totals["network"][field] <= totals["default"][field]
