@@ -1,4 +1,5 @@
-"""`dse map --workload NAME --accelerator NAME --objective edp`: best dataflow mapping per layer, and totals."""
+"""`dse map --workload NAME --accelerator NAME --objective edp [--scope network|layer]`: a dataflow mapping per
+layer, chosen for the whole network or for each layer alone, and totals of both choices and of the defaults."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from dse.cost.dataflow.model import evaluate_batch
+from dse.cost.dataflow.model import Mapping, evaluate_batch
 from dse.cost.dataflow.problem import has_mac_form, problem
 from dse.hw.dataflow import DataflowAccelerator, load_accelerator
 from dse.search.dataflow_mapping import OBJECTIVES, MappingResult, search
@@ -36,8 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
-def _choices(layers: list[Layer], acc: DataflowAccelerator, objective: str, trials: int) -> tuple[list, dict]:
-    """Per layer its search key, and per scope the mapping of each key. Identical problems are searched once."""
+def _choices(layers: list[Layer], acc: DataflowAccelerator, objective: str,
+             trials: int) -> tuple[list, dict[object, MappingResult], dict[str, dict[object, Mapping]]]:
+    """Per layer its search key (identical problems are searched once), the search result of each key, and per
+    scope the mapping of each key."""
     keys = [(problem(l), l.elem_bytes) if has_mac_form(l) else l.name for l in layers]
     results: dict[object, MappingResult] = {}
     for layer, key in zip(layers, keys):
@@ -47,10 +50,8 @@ def _choices(layers: list[Layer], acc: DataflowAccelerator, objective: str, tria
     fronts = [(np.array([float(c.seconds) for _, c in r.front]), np.array([float(c.energy_j) for _, c in r.front]))
               for r in results.values()]
     picks = choose(fronts, [counts[k] for k in results], objective)
-    return keys, {"layer": {k: r.mapping for k, r in results.items()},
-                  "network": {k: r.front[i][0] for (k, r), i in zip(results.items(), picks)},
-                  "fits": {k: r.fits for k, r in results.items()},
-                  "method": {k: (r.method, r.evaluated) for k, r in results.items()}}
+    return keys, results, {"layer": {k: r.mapping for k, r in results.items()},
+                           "network": {k: r.front[i][0] for (k, r), i in zip(results.items(), picks)}}
 
 
 def _score(seconds: pd.Series, energy_j: pd.Series, objective: str) -> pd.Series:
@@ -63,7 +64,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.training:
         workload = training(workload)
     layers = list(workload.layers())
-    keys, chosen = _choices(layers, acc, args.objective, args.trials)
+    keys, results, chosen = _choices(layers, acc, args.objective, args.trials)
     frames = {scope: evaluate_batch(layers, acc, [chosen[scope][k] for k in keys]) for scope in SCOPES}
     frames["default"] = evaluate_batch(layers, acc)
     totals = {name: {"seconds": float(f["seconds"].sum()), "energy_j": float(f["energy_j"].sum()),
@@ -72,7 +73,7 @@ def _run(args: argparse.Namespace) -> int:
     frame, default = frames[args.scope], frames["default"]
     scores, default_scores = (_score(f["seconds"], f["energy_j"], args.objective) for f in (frame, default))
     rows = [{"layer": layer.name, "op": layer.op.value, "pass": layer.pass_.value, "mapping": chosen[args.scope][k],
-             "method": chosen["method"][k][0], "evaluated": chosen["method"][k][1], "fits": chosen["fits"][k],
+             "method": results[k].method, "evaluated": results[k].evaluated, "fits": results[k].fits,
              "cycles": float(frame["cycles"][i]), "energy_j": float(frame["energy_j"][i]),
              "l1_bytes": float(frame["l1_bytes"][i]), "l2_bytes": float(frame["l2_bytes"][i]),
              "score": float(scores[i]), "default_score": float(default_scores[i]),
@@ -94,8 +95,9 @@ def _run(args: argparse.Namespace) -> int:
     for name, t in totals.items():
         print(f"total ({labels[name]}): {t['seconds'] * 1e3:.3f} ms, {t['energy_j'] * 1e3:.3f} mJ, "
               f"EDP {t['edp_js']:.4g} J*s")
-    gain = 1 - totals["network"]["edp_js"] / totals["layer"]["edp_js"]
-    print(f"network EDP of the network-level choice is {gain:.2%} below that of the per-layer choice")
+    if args.objective == "edp":
+        gain = 1 - totals["network"]["edp_js"] / totals["layer"]["edp_js"]
+        print(f"network EDP of the network-level choice is {gain * 100:.3g}% below that of the per-layer choice")
     misfits = sum(not r["fits"] for r in rows)
     if misfits:
         print(f"{misfits} layer(s) have no mapping that fits L1/L2 ({acc.l1_bytes:.0f} B / {acc.l2_bytes:.0f} B); "
