@@ -757,7 +757,8 @@ class Engine:
         if _any(total_occ):
             res.avg_bw = _ratio(avg_bw_acc, total_occ, 0)
             res.avg_active = _ratio(active_acc, total_occ, 0.0)
-            res.delay_avg = {k: _ratio(v, total_occ, 0) for k, v in res.delay_avg.items()}
+            # whole cycles, truncated: MAESTRO stores these means in a `long` (CA_cost-analysis-results.hpp)
+            res.delay_avg = {k: _div(v, _max(total_occ, 1)) for k, v in res.delay_avg.items()}
         self._record_first(res, rows)
         return res
 
