@@ -16,15 +16,17 @@ from DRAM through L2 and L1 to the PEs and back, one operation per PE per cycle 
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
-from dse.cost.dataflow.directives import MaestroLayer
+from dse.cost.dataflow.directives import Directive, Hardware, MaestroLayer
+from dse.cost.dataflow.mappings import Table, resolve_table, table_rows
 from dse.cost.dataflow.metrics import METRICS, layer_metrics
 from dse.cost.dataflow.problem import Problem, has_mac_form, problem
-from dse.cost.dataflow.vectorized import metrics_many
+from dse.cost.dataflow.vectorized import Part, fill, metrics_parts
 from dse.cost.record import Cost
 from dse.hw.dataflow import DataflowAccelerator
 from dse.workload.layer import Layer
@@ -35,7 +37,10 @@ Mapping = dict[str, int]
 def maestro_layer(prob: Problem, acc: DataflowAccelerator, mapping: Mapping | None = None,
                   name: str = "layer") -> MaestroLayer:
     """The problem as a MAESTRO layer under the accelerator's template (parameters from `mapping` or defaults)."""
-    flow = acc.dataflow(prob.type, dict(prob.dims), mapping)
+    return _as_maestro(prob, acc, acc.dataflow(prob.type, dict(prob.dims), mapping), name)
+
+
+def _as_maestro(prob: Problem, acc: DataflowAccelerator, flow: tuple[Directive, ...], name: str) -> MaestroLayer:
     return MaestroLayer(name=name, type=prob.type, dims=prob.dims, dataflow=flow, stride_y=prob.stride_y,
                         stride_x=prob.stride_x, source=f"{acc.path}: layer {name}")
 
@@ -47,12 +52,13 @@ def analyse(prob: Problem, acc: DataflowAccelerator, elem_bytes: int, mapping: M
                          energy=acc.energy)
 
 
-def cost_from_metrics(layer: Layer, acc: DataflowAccelerator, m: dict[str, float]) -> Cost:
-    """The Cost record of a MAC layer from its MAESTRO metrics (units converted with the layer's element size)."""
-    eb, mac_j = layer.elem_bytes, acc.energy.mac_j
+def mac_cost(m: dict, macs, flops, elem_bytes, acc: DataflowAccelerator) -> Cost:
+    """The Cost of MAC layers from their MAESTRO metrics (units converted with the element size in bytes),
+    elementwise: numpy arrays over a batch, or one layer's numbers (`cost_from_metrics`)."""
+    eb, mac_j = elem_bytes, acc.energy.mac_j
     dram_bytes = (m["input_l2_write"] + m["filter_l2_write"] + m["output_l2_read"]) * eb
-    dram_cycles = math.ceil(dram_bytes * acc.clock_hz / acc.offchip_bw_bytes_per_s)
-    cycles = max(m["runtime_cycles"], dram_cycles)
+    dram_cycles = np.ceil(dram_bytes * acc.clock_hz / acc.offchip_bw_bytes_per_s).astype(np.int64)
+    cycles = np.maximum(m["runtime_cycles"], dram_cycles)
     parts = {"energy_mac_j": m["mac_energy_macunits"] * mac_j,
              "energy_l1_j": (m["total_l1_read_energy_macunits"] + m["total_l1_write_energy_macunits"]) * mac_j,
              "energy_l2_j": (m["total_l2_read_energy_macunits"] + m["total_l2_write_energy_macunits"]) * mac_j,
@@ -60,35 +66,63 @@ def cost_from_metrics(layer: Layer, acc: DataflowAccelerator, m: dict[str, float
     extra = {k: m[k] for k in METRICS}
     extra["dram_bound_cycles"] = dram_cycles
     return Cost(cycles=cycles, seconds=cycles / acc.clock_hz, energy_j=sum(parts.values()), **parts,
-                macs=layer.macs, flops=layer.flops, dram_bytes=dram_bytes,
-                utilization=layer.macs / (cycles * acc.num_pes) if cycles else 0.0,
+                macs=macs, flops=flops, dram_bytes=dram_bytes, utilization=_per_cycle(macs, cycles * acc.num_pes),
                 l1_bytes=m["l1_size_req"] * eb, l2_bytes=m["l2_size_req"] * eb,
                 noc_bw_bytes_per_cycle=m["noc_bw_req_elems_per_cycle"] * eb,
                 offchip_bw_bytes_per_cycle=m["offchip_bw_req_elems_per_cycle"] * eb, extra=extra)
 
 
-def _streamed(layer: Layer, acc: DataflowAccelerator) -> Cost:
-    """Traffic-bound model of an op without MACs. Its operands (layer.input_bytes + weight_bytes) are filled from
-    DRAM into L2 and read out to the PEs (2 L2 accesses, 1 L1 access per element); its results (output_bytes) go
-    back the same way (1 L1 access, L2 write and read back to DRAM). Each of its
-    `flops` costs one MAC's energy and takes one PE-cycle. Runtime is the slowest of compute, NoC and off-chip.
+def stream_cost(flops, moved, elem_bytes, acc: DataflowAccelerator) -> Cost:
+    """Traffic-bound model of ops without MACs, elementwise like `mac_cost`. Their operands (input + weight bytes)
+    are filled from DRAM into L2 and read out to the PEs (2 L2 accesses, 1 L1 access per element); their results
+    go back the same way (1 L1 access, L2 write and read back to DRAM); `moved` bytes in all. Each of the `flops`
+    costs one MAC's energy and takes one PE-cycle. Runtime is the slowest of compute, NoC and off-chip.
     Buffers: every PE double-buffers one operand and one result element; L2 double-buffers one such wave."""
-    eb = layer.elem_bytes
-    moved = layer.input_bytes + layer.weight_bytes + layer.output_bytes
+    eb = elem_bytes
     elements = moved / eb
-    cycles = max(math.ceil(layer.flops / acc.num_pes), math.ceil(moved / acc.noc_bw_bytes_per_cycle),
-                 math.ceil(moved * acc.clock_hz / acc.offchip_bw_bytes_per_s))
+    cycles = np.maximum(np.maximum(np.ceil(flops / acc.num_pes), np.ceil(moved / acc.noc_bw_bytes_per_cycle)),
+                        np.ceil(moved * acc.clock_hz / acc.offchip_bw_bytes_per_s)).astype(np.int64)
     e = acc.energy
-    parts = {"energy_mac_j": layer.flops * e.mac_macunits * e.mac_j,
+    parts = {"energy_mac_j": flops * e.mac_macunits * e.mac_j,
              "energy_l1_j": elements * e.l1_macunits * e.mac_j,
              "energy_l2_j": 2 * elements * e.l2_macunits * e.mac_j,
              "energy_dram_j": moved * e.dram_j_per_byte}
     return Cost(cycles=cycles, seconds=cycles / acc.clock_hz, energy_j=sum(parts.values()), **parts,
-                macs=0, flops=layer.flops, dram_bytes=moved,
-                utilization=layer.flops / (cycles * acc.num_pes) if cycles else 0.0,
+                macs=0, flops=flops, dram_bytes=moved, utilization=_per_cycle(flops, cycles * acc.num_pes),
                 l1_bytes=2 * 2 * eb, l2_bytes=2 * 2 * eb * acc.num_pes,
-                noc_bw_bytes_per_cycle=moved / cycles if cycles else 0.0,
-                offchip_bw_bytes_per_cycle=moved / cycles if cycles else 0.0)
+                noc_bw_bytes_per_cycle=_per_cycle(moved, cycles), offchip_bw_bytes_per_cycle=_per_cycle(moved, cycles))
+
+
+def _per_cycle(amount, cycles):
+    """amount / cycles, 0.0 where cycles is 0."""
+    return np.divide(amount, cycles, out=np.zeros(np.shape(cycles)), where=cycles != 0)
+
+
+def _scalar(cost: Cost) -> Cost:
+    """A one-layer Cost with numpy scalars turned into Python numbers."""
+    values = {f.name: getattr(cost, f.name) for f in dataclasses.fields(cost)}
+    values["extra"] = dict(cost.extra)
+    for table in (values, values["extra"]):
+        for k, v in table.items():
+            if isinstance(v, _NUMPY):
+                table[k] = v.item()
+    return Cost(**values)
+
+
+_NUMPY = (np.generic, np.ndarray)
+
+
+def cost_from_metrics(layer: Layer, acc: DataflowAccelerator, m: dict[str, float]) -> Cost:
+    """The Cost record of a MAC layer from its MAESTRO metrics (units converted with the layer's element size)."""
+    return _scalar(mac_cost(m, layer.macs, layer.flops, layer.elem_bytes, acc))
+
+
+def _streamed(layer: Layer, acc: DataflowAccelerator) -> Cost:
+    return _scalar(stream_cost(layer.flops, _moved(layer), layer.elem_bytes, acc))
+
+
+def _moved(layer: Layer) -> int:
+    return layer.input_bytes + layer.weight_bytes + layer.output_bytes
 
 
 def evaluate(layer: Layer, accelerator: DataflowAccelerator, mapping: Mapping | None = None) -> Cost:
@@ -102,27 +136,91 @@ def evaluate(layer: Layer, accelerator: DataflowAccelerator, mapping: Mapping | 
 def evaluate_batch(layers: Iterable[Layer], accelerator: DataflowAccelerator,
                    mappings: Sequence[Mapping | None] | None = None) -> pd.DataFrame:
     """One row per layer (column `layer` + the Cost fields + MAESTRO metrics), equal to one-at-a-time `evaluate`.
-    The MAC layers' MAESTRO metrics come from one vectorized pass (dse.cost.dataflow.vectorized)."""
+    Rows of one Layer object become one table of mappings (see evaluate_sweep)."""
     layers = list(layers)
     mappings = list(mappings) if mappings is not None else [None] * len(layers)
     if len(mappings) != len(layers):
         raise ValueError(f"{len(layers)} layers but {len(mappings)} mappings")
-    mac = [i for i, layer in enumerate(layers) if has_mac_form(layer)]
-    flows: dict[tuple, MaestroLayer] = {}
-    maestro = []
-    for i in mac:
-        prob = problem(layers[i])
-        key = (prob, tuple(sorted((mappings[i] or {}).items())))
-        if key not in flows:
-            flows[key] = maestro_layer(prob, accelerator, mappings[i], layers[i].name)
-        maestro.append(flows[key])
-    metrics = metrics_many(maestro, [accelerator.machine(layers[i].elem_bytes) for i in mac],
-                           compat="fixed", energy=accelerator.energy)
-    rows: list[dict | None] = [None] * len(layers)
-    for j, i in enumerate(mac):
-        cost = cost_from_metrics(layers[i], accelerator, {k: metrics[k][j].item() for k in METRICS})
-        rows[i] = {"layer": layers[i].name, **cost.to_dict()}
+    rows: dict[int, list[int]] = {}
     for i, layer in enumerate(layers):
-        if rows[i] is None:
-            rows[i] = {"layer": layer.name, **_streamed(layer, accelerator).to_dict()}
-    return pd.DataFrame(rows)
+        rows.setdefault(id(layer), []).append(i)
+    items = []
+    for where in rows.values():
+        layer, maps = layers[where[0]], [mappings[i] or {} for i in where]
+        names = dict.fromkeys(name for m in maps for name in m)
+        table = {}
+        if names and has_mac_form(layer):
+            sizes = dict(problem(layer).dims)
+            fallback = {p.name: accelerator.default(p, sizes) for p in accelerator.parameters.values()}
+            table = {name: [m.get(name, fallback.get(name)) for m in maps] for name in names}
+        items.append((layer, table, np.array(where)))
+    return _evaluate(items, accelerator, len(layers))
+
+
+def evaluate_mappings(layer: Layer, accelerator: DataflowAccelerator, table: Table) -> pd.DataFrame:
+    """One row per mapping of one layer, the columns of evaluate_batch and the same numbers as `evaluate(layer,
+    accelerator, mapping)` row by row. `table`: template parameter -> one int per mapping (array, list or
+    DataFrame column); parameters left out take their defaults. The template is resolved once and the table fills
+    the batch's arrays, so the Python work does not grow with the number of mappings."""
+    return evaluate_sweep([(layer, table)], accelerator)
+
+
+def evaluate_sweep(sweep: Iterable[tuple[Layer, Table]], accelerator: DataflowAccelerator) -> pd.DataFrame:
+    """evaluate_mappings of many layers as one DataFrame, rows layer after layer: a network x mappings sweep, one
+    vector pass per dataflow structure. Layers without MACs ignore their table (one streamed row per mapping)."""
+    items, n = [], 0
+    for layer, table in sweep:
+        rows = table_rows(accelerator, table)
+        items.append((layer, table, np.arange(n, n + rows)))
+        n += rows
+    return _evaluate(items, accelerator, n)
+
+
+def _evaluate(items: list[tuple[Layer, Table, np.ndarray]], acc: DataflowAccelerator, n: int) -> pd.DataFrame:
+    """The frame of n rows: each item is a layer, its table of mappings and the rows they fill."""
+    names = np.empty(n, dtype=object)
+    mac, streamed, parts, machines = [], [], [], {}
+    done = 0  # MAC rows so far: the parts' positions in the MAC-row arrays
+    for layer, table, rows in items:
+        names[rows] = layer.name
+        if not has_mac_form(layer):
+            streamed.append((layer, rows))
+            continue
+        prob = problem(layer)
+        flow, columns = resolve_table(acc, prob.type, dict(prob.dims), table, len(rows))
+        hw = machines.setdefault(layer.elem_bytes, acc.machine(layer.elem_bytes))
+        prototype = _as_maestro(prob, acc, flow, layer.name)
+        parts.append(Part(prototype, hw, fill(prototype, columns, len(rows)), np.arange(done, done + len(rows))))
+        mac.append((layer, rows))
+        done += len(rows)
+    pieces = []
+    if mac:
+        metrics = metrics_parts(parts, done, energy=acc.energy)
+        rows = np.concatenate([r for _, r in mac])
+        per_row = {name: _spread(mac, lambda l: getattr(l, name)) for name in ("macs", "flops", "elem_bytes")}
+        pieces.append((rows, mac_cost(metrics, per_row["macs"], per_row["flops"], per_row["elem_bytes"], acc)))
+    if streamed:
+        rows = np.concatenate([r for _, r in streamed])
+        pieces.append((rows, stream_cost(_spread(streamed, lambda l: l.flops), _spread(streamed, _moved),
+                                         _spread(streamed, lambda l: l.elem_bytes), acc)))
+    return _frame(names, pieces)
+
+
+def _spread(items: list[tuple[Layer, np.ndarray]], value) -> np.ndarray:
+    """value(layer) repeated over each layer's rows, in the items' order."""
+    return np.repeat(np.array([value(layer) for layer, _ in items]), [len(rows) for _, rows in items])
+
+
+def _frame(names: np.ndarray, pieces: list[tuple[np.ndarray, Cost]]) -> pd.DataFrame:
+    """Column `layer` + each piece's Cost.to_dict() columns at its rows (NaN where a piece lacks a column)."""
+    columns: dict[str, np.ndarray] = {"layer": names}
+    dicts = [(rows, cost.to_dict()) for rows, cost in pieces]
+    for key in dict.fromkeys(k for _, d in dicts for k in d):
+        values = [(rows, np.asarray(d[key])) for rows, d in dicts if key in d]
+        missing = sum(len(rows) for rows, _ in values) < len(names)
+        dtype = np.result_type(*[v for _, v in values], *([np.nan] if missing else []))
+        col = np.full(len(names), np.nan, dtype=dtype) if missing else np.empty(len(names), dtype=dtype)
+        for rows, v in values:
+            col[rows] = v
+        columns[key] = col
+    return pd.DataFrame(columns)

@@ -1,16 +1,21 @@
 """The case analysis of many layers at once: one numpy pass per group of layers that share a dataflow structure.
 
-Layers share a structure when they have the same type, dimension names, directive kinds/dimensions/order and
-cluster sizes, and differ only in dimension sizes, tile sizes/offsets and strides (a network's layers under one
+Layers share a structure when they have the same type, dimension names and directive kinds/dimensions/order, and
+differ only in dimension sizes, tile sizes/offsets, cluster sizes and strides (a network's layers under one
 template, or a mapping search's candidates). Such a group is stacked into one MaestroLayer whose numbers are arrays
 and run through the same Engine and metrics code as a single layer (dse.cost.dataflow.analysis); the engine splits
 the rows further wherever the set of iteration cases differs. Groups too small to pay numpy's per-call overhead,
 and any group the vector pass rejects, are evaluated one layer at a time, which gives the same numbers.
+
+A group's rows are a matrix of numbers (split()'s order). MaestroLayers given one by one are split into rows
+(`metrics_many`); a table of mappings of one layer fills the rows directly from its template resolved with
+placeholders (`fill`), so N mappings cost numpy work, not N MaestroLayers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,19 +24,21 @@ from dse.cost.dataflow.directives import CLUSTER, Directive, Hardware, MaestroLa
 from dse.cost.dataflow.energy import EnergyTable
 from dse.cost.dataflow.metrics import METRICS, layer_metrics, metrics_of
 from dse.errors import InputError
+from dse.hw.dataflow import Placeholder
 
 #: Smallest group worth a vector pass (below it the scalar path is faster; see benchmarks/dataflow_speed.py).
-MIN_GROUP = 64
+MIN_GROUP = 16
 
 
 def split(layer: MaestroLayer) -> tuple[tuple, tuple[int, ...]]:
     """(structure, numbers): what must be equal for two layers to share one vector pass (type, dimension names,
-    directive kinds/dimensions/order, cluster sizes) and what may differ (sizes, tile sizes/offsets, strides)."""
+    directive kinds/dimensions/order) and what may differ (sizes, tile sizes/offsets, cluster sizes, strides)."""
     shape, numbers = [layer.type], [v for _, v in layer.dims]
     shape.extend(name for name, _ in layer.dims)
     for d in layer.dataflow:
         if d.kind == CLUSTER:
-            shape.append((d.kind, d.size))
+            shape.append(d.kind)
+            numbers.append(d.size)
         else:
             shape.append((d.kind, d.dim))
             numbers.append(d.size)
@@ -41,27 +48,66 @@ def split(layer: MaestroLayer) -> tuple[tuple, tuple[int, ...]]:
     return tuple(shape), tuple(numbers)
 
 
-def stack(layers: Sequence[MaestroLayer], numbers: Sequence[Sequence[int]] | None = None) -> MaestroLayer:
-    """Layers of one structure as one layer whose sizes, offsets and strides are int64 arrays over the batch."""
+def stack(layers: Sequence[MaestroLayer], numbers: Sequence[Sequence[int]] | np.ndarray | None = None) -> MaestroLayer:
+    """Layers of one structure as one layer whose sizes, offsets and strides are int64 arrays over the batch rows
+    (`numbers`, split() order; by default the layers' own)."""
     first = layers[0]
     if numbers is None:
         numbers = [split(l)[1] for l in layers]
-    cols = iter(np.array(numbers, dtype=np.int64).T)
-    dims = tuple((name, next(cols)) for name, _ in first.dims)
-    flow = []
-    for d in first.dataflow:
-        flow.append(d if d.kind == CLUSTER else Directive(d.kind, next(cols), next(cols), d.dim))
-    return MaestroLayer(name=f"{len(layers)} layers", type=first.type, dims=dims, dataflow=tuple(flow),
-                        stride_y=next(cols), stride_x=next(cols), source=first.source)
+    cols = iter(np.asarray(numbers, dtype=np.int64).T)
+    return _with_numbers(first, cols, name=f"{len(numbers)} layers")
+
+
+def unstack(layer: MaestroLayer, row: Sequence[int]) -> MaestroLayer:
+    """One row of numbers (split() order) as a layer of `layer`'s structure, name and source."""
+    return _with_numbers(layer, iter(np.asarray(row).tolist()), name=layer.name)
+
+
+def _with_numbers(layer: MaestroLayer, values, name: str) -> MaestroLayer:
+    dims = tuple((dim, next(values)) for dim, _ in layer.dims)
+    flow = tuple(Directive(CLUSTER, next(values)) if d.kind == CLUSTER
+                 else Directive(d.kind, next(values), next(values), d.dim) for d in layer.dataflow)
+    return MaestroLayer(name=name, type=layer.type, dims=dims, dataflow=flow, stride_y=next(values),
+                        stride_x=next(values), source=layer.source)
+
+
+def fill(layer: MaestroLayer, columns: Mapping[str, np.ndarray], rows: int) -> np.ndarray:
+    """The numbers (split() order) of `rows` mappings of a layer whose directive sizes/offsets may be Placeholders
+    (dse.hw.dataflow.resolve_symbolic), each filled from the parameter's column."""
+    values = [v for _, v in layer.dims]
+    for d in layer.dataflow:
+        values += [d.size] if d.kind == CLUSTER else [d.size, d.offset]
+    values += [layer.stride_y, layer.stride_x]
+    numbers = np.empty((rows, len(values)), dtype=np.int64)
+    for j, v in enumerate(values):
+        numbers[:, j] = columns[v.name] if isinstance(v, Placeholder) else v
+    return numbers
+
+
+@dataclass
+class Part:
+    """Rows of one structure on one machine: a layer of that structure (its name and source name the rows in error
+    messages unless `layers` gives each row's own layer), the rows' numbers (split() order) and their output
+    positions."""
+
+    layer: MaestroLayer
+    hw: Hardware
+    numbers: np.ndarray
+    rows: np.ndarray
+    layers: Sequence[MaestroLayer] | None = None
+
+    def row_layer(self, i: int) -> MaestroLayer:
+        return self.layers[i] if self.layers is not None else unstack(self.layer, self.numbers[i])
 
 
 def group_metrics(layers: Sequence[MaestroLayer], hw: Hardware, compat: str = "fixed",
                   energy: EnergyTable = EnergyTable(),
-                  numbers: Sequence[Sequence[int]] | None = None) -> dict[str, np.ndarray]:
-    """METRICS of layers sharing one structure (split()[0]), as arrays: row i = layer_metrics(layers[i], hw, ...)."""
-    n = len(layers)
+                  numbers: Sequence[Sequence[int]] | np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """METRICS of layers sharing one structure (split()[0]), as arrays: row i = layer_metrics(layers[i], hw, ...);
+    with `numbers`, row i is layers[0]'s structure with numbers[i]."""
     with np.errstate(divide="ignore", invalid="ignore"):
         stacked = stack(layers, numbers)
+        n = len(stacked.stride_y)
         top, inner = Engine(stacked, hw, batch=n).run()
         m = metrics_of(stacked, hw, top, inner, compat, energy)
     return {k: np.broadcast_to(m[k], (n,)) for k in METRICS}
@@ -71,29 +117,57 @@ def metrics_many(layers: Sequence[MaestroLayer], machines: Sequence[Hardware], c
                  energy: EnergyTable = EnergyTable(), min_group: int = MIN_GROUP) -> dict[str, np.ndarray]:
     """METRICS of every (layer, machine) pair as arrays, equal to layer_metrics one at a time. Identical layers
     are analysed once; layers sharing a structure and machine, in groups of at least `min_group`, in one pass."""
-    groups: dict[tuple, dict[tuple, list[int]]] = {}  # (structure, machine) -> numbers -> rows
+    groups: dict[tuple, tuple[list[int], list[tuple[int, ...]]]] = {}  # (structure, machine) -> rows, numbers
     for i, (layer, hw) in enumerate(zip(layers, machines)):
         shape, numbers = split(layer)
-        groups.setdefault((shape, hw), {}).setdefault(numbers, []).append(i)
-    parts: list[tuple[list[list[int]], dict]] = []
-    for (_, hw), same in groups.items():
-        members = [rows[0] for rows in same.values()]
+        rows, values = groups.setdefault((shape, hw), ([], []))
+        rows.append(i)
+        values.append(numbers)
+    parts = [Part(layers[rows[0]], hw, np.array(values, dtype=np.int64), np.array(rows),
+                  [layers[i] for i in rows]) for (_, hw), (rows, values) in groups.items()]
+    return metrics_parts(parts, len(layers), compat, energy, min_group)
+
+
+def metrics_parts(parts: Sequence[Part], n: int, compat: str = "fixed", energy: EnergyTable = EnergyTable(),
+                  min_group: int = MIN_GROUP) -> dict[str, np.ndarray]:
+    """METRICS at the parts' output positions (arrays of length n). Parts of one structure and machine are merged
+    and their distinct rows analysed once; errors name the layer of the first row, in output order, that has one."""
+    groups: dict[tuple, list[Part]] = {}
+    for part in parts:
+        groups.setdefault((split(part.layer)[0], part.hw), []).append(part)
+    results = []
+    for (_, hw), members in groups.items():
+        rows = np.concatenate([p.rows for p in members])
+        order = np.argsort(rows, kind="stable")
+        numbers = np.concatenate([p.numbers for p in members])[order]
+        owner = np.repeat(np.arange(len(members)), [len(p.rows) for p in members])[order]
+        local = np.concatenate([np.arange(len(p.rows)) for p in members])[order]
+        first, inverse = _distinct(numbers)
         values = None
-        if len(members) >= min_group:
+        if len(first) >= min_group:
             try:
-                values = group_metrics([layers[i] for i in members], hw, compat, energy, list(same))
+                values = group_metrics([members[0].layer], hw, compat, energy, numbers[first])
             except InputError:
-                values = None  # some layer is rejected: the scalar path raises the error naming it
+                values = None  # some row is rejected: the scalar path raises the error naming its layer
         if values is None:
-            singles = [layer_metrics(layers[i], hw, compat=compat, energy=energy) for i in members]
+            singles = [layer_metrics(members[owner[i]].row_layer(local[i]), hw, compat=compat, energy=energy)
+                       for i in first.tolist()]
             values = {k: np.array([s[k] for s in singles]) for k in METRICS}
-        parts.append((list(same.values()), values))
-    spread = [(np.fromiter((i for r in rows for i in r), dtype=np.int64), np.array([len(r) for r in rows]))
-              for rows, _ in parts]
+        results.append((rows[order], inverse, values))
     out = {}
     for k in METRICS:
-        col = np.zeros(len(layers), dtype=np.result_type(np.int64, *[values[k] for _, values in parts]))
-        for (where, repeats), (_, values) in zip(spread, parts):
-            col[where] = np.repeat(values[k], repeats)
+        col = np.zeros(n, dtype=np.result_type(np.int64, *[values[k] for _, _, values in results]))
+        for where, inverse, values in results:
+            col[where] = values[k][inverse]
         out[k] = col
     return out
+
+
+def _distinct(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first, inverse): the index of each distinct row's first occurrence, in order of appearance, and for every
+    row the position of its distinct row in `first`."""
+    _, first, inverse = np.unique(numbers, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], rank[inverse.ravel()]
