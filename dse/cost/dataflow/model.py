@@ -5,8 +5,9 @@ MAESTRO problem (dse.cost.dataflow.problem), get the accelerator's dataflow temp
 and run through the MAESTRO analysis (compat="fixed"). On top of MAESTRO:
 - off-chip traffic = each input/weight tensor filled into L2 once + each output drained once (MAESTRO's L2 write
   counts of input and filter and its L2 read count of the output), costed at the file's DRAM J/byte;
-- runtime = max(MAESTRO's cycles, off-chip traffic / off-chip bytes per cycle): MAESTRO bounds each case by its
-  own L2 fill only and rounds the off-chip bandwidth to whole elements per cycle;
+- runtime = max(the analysis' cycles, off-chip traffic / off-chip bytes per cycle) (dse.cost.dataflow.offchip);
+  the analysis keeps MAESTRO's per-step bound (each step's whole L2 working set read off chip) only for
+  accelerators with `offchip_bound: step`, and the library's `layer` machines charge the traffic here alone;
 - `macs` are the layer's useful MACs; the MACs the dataflow issues (edge tiles, inserted zeros) are in
   extra["num_macs"] and are what the MAC energy counts.
 
@@ -25,6 +26,7 @@ import pandas as pd
 from dse.cost.dataflow.directives import Directive, Hardware, MaestroLayer
 from dse.cost.dataflow.mappings import Table, resolve_table, table_rows
 from dse.cost.dataflow.metrics import METRICS, layer_metrics
+from dse.cost.dataflow.offchip import offchip_elements, roofline
 from dse.cost.dataflow.problem import Problem, has_mac_form, problem
 from dse.cost.dataflow.vectorized import Part, fill, metrics_parts
 from dse.cost.record import Cost
@@ -56,9 +58,8 @@ def mac_cost(m: dict, macs, flops, elem_bytes, acc: DataflowAccelerator) -> Cost
     """The Cost of MAC layers from their MAESTRO metrics (units converted with the element size in bytes),
     elementwise: numpy arrays over a batch, or one layer's numbers (`cost_from_metrics`)."""
     eb, mac_j = elem_bytes, acc.energy.mac_j
-    dram_bytes = (m["input_l2_write"] + m["filter_l2_write"] + m["output_l2_read"]) * eb
-    dram_cycles = np.ceil(dram_bytes * acc.clock_hz / acc.offchip_bw_bytes_per_s).astype(np.int64)
-    cycles = np.maximum(m["runtime_cycles"], dram_cycles)
+    dram_bytes = offchip_elements(m) * eb
+    cycles, dram_cycles = roofline(m["runtime_cycles"], dram_bytes, acc.offchip_bw_bytes_per_s, acc.clock_hz)
     parts = {"energy_mac_j": m["mac_energy_macunits"] * mac_j,
              "energy_l1_j": (m["total_l1_read_energy_macunits"] + m["total_l1_write_energy_macunits"]) * mac_j,
              "energy_l2_j": (m["total_l2_read_energy_macunits"] + m["total_l2_write_energy_macunits"]) * mac_j,
