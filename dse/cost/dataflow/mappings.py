@@ -25,6 +25,10 @@ def table_rows(acc: DataflowAccelerator, table: Table) -> int:
     """Number of mappings in a table (an empty dict is the one default mapping)."""
     if isinstance(table, pd.DataFrame):
         return len(table)
+    for name, col in table.items():
+        if np.ndim(col) != 1:
+            raise InputError(f"accelerator {acc.name}: mapping table column {name} must be a list or 1-d array of "
+                             f"values, one per mapping, got {col!r}")
     lengths = {name: len(col) for name, col in table.items()}
     if len(set(lengths.values())) > 1:
         raise InputError(f"accelerator {acc.name}: mapping table columns differ in length: {lengths}")
