@@ -1,10 +1,10 @@
 """Data-centric dataflow accelerators read from `accelerators/dataflow/<name>.yaml` into a validated record.
 
 A file gives the machine (PEs, per-PE L1 and shared L2 in bytes, NoC bandwidth and hop latency, off-chip bandwidth,
-clock), MAESTRO's energy table (per-access energies in units of one MAC's energy, a MAC in joules) plus a DRAM
-energy per byte, and the dataflow as a template: MAESTRO directive lines written in terms of the layer (`Sz(R)`)
-and of named mapping parameters (`TemporalMap(Tc,Tc) C`, `Cluster(Cl,P)`) whose defaults the file gives and
-which the mapping search (dse.search.dataflow_mapping) tunes.
+clock, and how off-chip traffic bounds runtime: `offchip_bound`), MAESTRO's energy table (per-access energies in
+units of one MAC's energy, a MAC in joules) plus a DRAM energy per byte, and the dataflow as a template: MAESTRO
+directive lines written in terms of the layer (`Sz(R)`) and of named mapping parameters (`TemporalMap(Tc,Tc) C`,
+`Cluster(Cl,P)`) whose defaults the file gives and which the mapping search (dse.search.dataflow_mapping) tunes.
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ from dse.resources import accelerators
 
 #: Parameter kinds: a tile size over a layer dimension, or a cluster size (PEs grouped).
 DIMENSIONS = ("N", "K", "C", "Y", "X", "R", "S", "Y'", "X'")
+#: `offchip_bound` values: "layer" charges each tensor's DRAM traffic once per layer, overlapped with compute (dse's
+#: roofline, dse.cost.dataflow.offchip); "step" adds MAESTRO's bound of every top-level step by its whole L2 working
+#: set read off chip.
+OFFCHIP_BOUNDS = ("layer", "step")
 _PARAM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]+")
 _RESERVED = {"Sz", "P", "L", "TemporalMap", "SpatialMap", "Cluster"}
 
@@ -50,6 +54,7 @@ class DataflowAccelerator:
     noc_bw_bytes_per_cycle: float
     noc_hop_cycles: int
     offchip_bw_bytes_per_s: float
+    offchip_bound: str  # one of OFFCHIP_BOUNDS
     energy: EnergyTable
     templates: dict[str, tuple[str, ...]]  # "conv" and optionally "dsconv": directive lines
     parameters: dict[str, Parameter]
@@ -57,12 +62,14 @@ class DataflowAccelerator:
     path: str = ""
 
     def machine(self, elem_bytes: int) -> Hardware:
-        """MAESTRO's machine in elements of `elem_bytes` (bandwidths rounded down, at least 1 element/cycle)."""
+        """MAESTRO's machine in elements of `elem_bytes` (bandwidths rounded down, at least 1 element/cycle), with
+        MAESTRO's per-step off-chip bound only when `offchip_bound` is "step"."""
         offchip = self.offchip_bw_bytes_per_s / self.clock_hz
         return Hardware(num_pes=self.num_pes, l1_size=int(self.l1_bytes // elem_bytes),
                         l2_size=int(self.l2_bytes // elem_bytes),
                         noc_bw=max(int(self.noc_bw_bytes_per_cycle // elem_bytes), 1),
-                        offchip_bw=max(int(offchip // elem_bytes), 1), noc_hops=self.noc_hop_cycles)
+                        offchip_bw=max(int(offchip // elem_bytes), 1), noc_hops=self.noc_hop_cycles,
+                        step_offchip_bound=self.offchip_bound == "step")
 
     def dataflow(self, layer_type: str, sizes: dict[str, int],
                  mapping: dict[str, int] | None = None) -> tuple[Directive, ...]:
@@ -176,6 +183,19 @@ def _whole(path: Path, data: dict, key: str, sources: dict[str, str]) -> int:
     return int(value)
 
 
+def _offchip_bound(path: Path, data: dict, sources: dict[str, str]) -> str:
+    """The `offchip_bound: {value: layer|step, source: ...}` entry."""
+    entry = data.get("offchip_bound")
+    if not isinstance(entry, dict) or "value" not in entry or "source" not in entry:
+        raise InputError(f"{path}: field offchip_bound must be {{value: {'|'.join(OFFCHIP_BOUNDS)}, source: <text>}}, "
+                         f"got {entry!r}")
+    if entry["value"] not in OFFCHIP_BOUNDS:
+        raise InputError(f"{path}: field offchip_bound.value must be one of {', '.join(OFFCHIP_BOUNDS)}, "
+                         f"got {entry['value']!r}")
+    sources["offchip_bound"] = str(entry["source"])
+    return entry["value"]
+
+
 def load_accelerator_file(path: Path) -> DataflowAccelerator:
     data = load_yaml(path)
     sources: dict[str, str] = {}
@@ -219,7 +239,8 @@ def load_accelerator_file(path: Path) -> DataflowAccelerator:
         noc_bw_bytes_per_cycle=number(path, data, "noc_bw_bytes_per_cycle", sources, strict=True),
         noc_hop_cycles=_whole(path, data, "noc_hop_cycles", sources),
         offchip_bw_bytes_per_s=number(path, data, "offchip_bw_bytes_per_s", sources, strict=True),
-        energy=energy, templates=templates, parameters=params, sources=sources, path=str(path))
+        offchip_bound=_offchip_bound(path, data, sources), energy=energy, templates=templates, parameters=params,
+        sources=sources, path=str(path))
     probe = {d: 3 for d in ("N", "K", "C", "R", "S")} | {"Y": 8, "X": 8}
     for key in templates:
         acc.dataflow("DSCONV" if key == "dsconv" else "CONV", probe)  # template errors surface at load time

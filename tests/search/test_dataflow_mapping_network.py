@@ -1,19 +1,23 @@
 """Network-level mapping choice: Pareto and hull reductions by hand, the hull sweep against brute force over every
-combination (repeated layers choosing independently), and `dse map --scope` on LeNet-10 / NVDLA."""
+combination (repeated layers choosing independently), and `dse map --scope` on LeNet-10 / NVDLA (with MAESTRO's
+per-step off-chip bound, see `nvdla_file`)."""
 
 from __future__ import annotations
 
 import functools
 import json
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from dse.cli import main
 from dse.cost.dataflow.model import evaluate_batch
 from dse.cost.dataflow.problem import has_mac_form, problem
 from dse.hw.dataflow import load_accelerator
+from dse.resources import accelerators
 from dse.search.dataflow_mapping import fits, search, space
 from dse.search.network_mapping import NETWORK_OBJECTIVES, choose, lower_hull, pareto
 from dse.workload import build
@@ -74,8 +78,19 @@ def test_choice_equals_brute_force_on_random_instances(objective: str, integer: 
 
 
 @pytest.fixture(scope="module")
-def nvdla():
-    return load_accelerator("nvdla")
+def nvdla_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """nvdla.yaml with MAESTRO's per-step off-chip bound (`offchip_bound: step`), under which LeNet-10's layers trade
+    latency against energy; under the library's `layer` bound most of them are traffic-bound (one front point)."""
+    data = yaml.safe_load(accelerators("dataflow", "nvdla.yaml").read_text())
+    data["offchip_bound"]["value"] = "step"
+    path = tmp_path_factory.mktemp("accelerators") / "nvdla.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.fixture(scope="module")
+def nvdla(nvdla_file: Path):
+    return load_accelerator(str(nvdla_file))
 
 
 def test_search_front_is_the_pareto_set_of_the_feasible_space(nvdla) -> None:
@@ -108,27 +123,28 @@ def test_lenet_network_choice_equals_brute_force_over_the_fronts(nvdla) -> None:
     assert seconds * energy == pytest.approx(_brute_force(fronts, [counts[k] for k in results], "edp"), rel=1e-12)
 
 
-def _map(capsys: pytest.CaptureFixture, *args: str) -> dict:
-    assert main(["map", "--workload", "lenet10", "--accelerator", "nvdla", "--json", *args]) == 0
+def _map(capsys: pytest.CaptureFixture, nvdla_file: Path, *args: str) -> dict:
+    assert main(["map", "--workload", "lenet10", "--accelerator", str(nvdla_file), "--json", *args]) == 0
     return json.loads(capsys.readouterr().out)
 
 
-def test_dse_map_network_scope(capsys: pytest.CaptureFixture) -> None:
+def test_dse_map_network_scope(capsys: pytest.CaptureFixture, nvdla_file: Path) -> None:
     """Default scope for EDP is the network; its rows add up to its totals, and its network EDP is no worse than
     the per-layer choice's (here strictly better: fc2's per-layer EDP optimum is not the network's)."""
-    out = _map(capsys, "--objective", "edp")
+    out = _map(capsys, nvdla_file, "--objective", "edp")
     totals = out["totals"]
     assert out["scope"] == "network" and all(r["fits"] for r in out["layers"])
     assert sum(r["energy_j"] for r in out["layers"]) == pytest.approx(totals["network"]["energy_j"], rel=1e-12)
     assert totals["network"]["edp_js"] == pytest.approx(totals["network"]["seconds"] * totals["network"]["energy_j"])
     assert totals["network"]["edp_js"] < totals["layer"]["edp_js"] <= totals["default"]["edp_js"]
-    layer_scope = _map(capsys, "--objective", "edp", "--scope", "layer")
+    layer_scope = _map(capsys, nvdla_file, "--objective", "edp", "--scope", "layer")
     assert layer_scope["totals"] == totals
     assert [r["mapping"] for r in layer_scope["layers"]] != [r["mapping"] for r in out["layers"]]
 
 
 @pytest.mark.parametrize("objective,field", [("latency", "seconds"), ("energy", "energy_j")])
-def test_dse_map_latency_and_energy_scopes_agree(capsys: pytest.CaptureFixture, objective: str, field: str) -> None:
-    totals = _map(capsys, "--objective", objective)["totals"]
+def test_dse_map_latency_and_energy_scopes_agree(capsys: pytest.CaptureFixture, nvdla_file: Path, objective: str,
+                                                field: str) -> None:
+    totals = _map(capsys, nvdla_file, "--objective", objective)["totals"]
     assert totals["network"][field] == pytest.approx(totals["layer"][field], rel=1e-12)
     assert totals["network"][field] <= totals["default"][field]

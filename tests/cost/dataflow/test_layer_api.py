@@ -24,6 +24,7 @@ def _machine(tmp_path: Path, conv: list[str], **changes) -> Path:
             "clock_hz": {"value": 1.0e+9, "source": src}, "l1_bytes": {"value": 64, "source": src},
             "l2_bytes": {"value": 4096, "source": src}, "noc_bw_bytes_per_cycle": {"value": 4000, "source": src},
             "noc_hop_cycles": {"value": 1, "source": src}, "offchip_bw_bytes_per_s": {"value": 1.0e+12, "source": src},
+            "offchip_bound": {"value": "layer", "source": src},
             "energy": {"l2_access_macunits": {"value": 18.61, "source": src},
                        "l1_access_macunits": {"value": 1.68, "source": src},
                        "mac_macunits": {"value": 1.0, "source": src}, "mac_j": {"value": MAC_J, "source": src},
