@@ -5,22 +5,28 @@ shipped 256-PE machine (MobileNetV2 ships three dataflows). Part 2: the zoo's fo
 `evaluate` / `evaluate_batch` on five accelerators of accelerators/dataflow. Part 3: what a mapping search
 generates, 10,000 random conv shapes with random tile sizes under one dataflow template (MAESTRO layers built
 beforehand, not timed), through the vectorized batch (dse.cost.dataflow.vectorized), with one-at-a-time on a
-sample of 300. Single process; CPU time from time.process_time().
+sample of 300. Part 4: an architect's sweep, every MAC layer of VGG16 / ResNet-50 / MobileNetV2 x every candidate
+mapping of dse.search.dataflow_mapping.space() (at most 176 per layer here), timed from the Layers and mappings to
+the DataFrame: `evaluate_batch` on one mapping dict per row, and `evaluate_sweep` on one table per layer (built from
+the same dicts inside the timing); the network alone (its MAC layers once, default mappings) is the small-batch
+line. Single process; CPU time from time.process_time(); part 4 prints the median of three runs.
 """
 
 from __future__ import annotations
 
 import random
 import time
+from statistics import median
 from pathlib import Path
 
 from dse.cost.dataflow.batch import evaluate_batch as maestro_batch
 from dse.cost.dataflow.maestro_io import read_hardware, read_mapping
 from dse.cost.dataflow.metrics import layer_metrics
-from dse.cost.dataflow.model import evaluate, evaluate_batch, maestro_layer
-from dse.cost.dataflow.problem import Problem
+from dse.cost.dataflow.model import evaluate, evaluate_batch, evaluate_sweep, maestro_layer
+from dse.cost.dataflow.problem import Problem, has_mac_form
 from dse.cost.dataflow.vectorized import metrics_many
-from dse.hw.dataflow import load_accelerator, resolve_template
+from dse.hw.dataflow import load_accelerator, resolve_symbolic, resolve_template
+from dse.search.dataflow_mapping import space
 from dse.workload import build
 
 REF = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "maestro" / "inputs"
@@ -31,15 +37,16 @@ FILES = {"VGG16": ("vgg16", ["kcp_ws", "rs_frontend", "xp_ws", "yxp_os", "nlr"])
 
 def rates(layers: list, one, many) -> tuple[float, float]:
     """Layer evaluations per CPU-second, one at a time and as one batch, each starting with no template cached."""
+    return cold_rate(len(layers), lambda: [one(layer) for layer in layers]), cold_rate(len(layers), lambda: many(layers))
+
+
+def cold_rate(n: int, run) -> float:
+    """n evaluations per CPU-second of run(), started with no template resolution cached."""
     resolve_template.cache_clear()
+    resolve_symbolic.cache_clear()
     start = time.process_time()
-    for layer in layers:
-        one(layer)
-    single = len(layers) / (time.process_time() - start)
-    resolve_template.cache_clear()
-    start = time.process_time()
-    many(layers)
-    return single, len(layers) / (time.process_time() - start)
+    run()
+    return n / (time.process_time() - start)
 
 
 def main() -> None:
@@ -70,6 +77,22 @@ def main() -> None:
         metrics_many(layers, [hw] * len(layers), energy=acc.energy)
         batch = len(layers) / (time.process_time() - start)
         print(f"{'':12s} {name:12s} {len(layers):6d} {single:14.0f} {batch:13.0f}")
+    print(f"\n{'sweep':12s} {'accelerator':12s} {'layers':>6s} {'mappings':>8s} {'dicts /CPU-s':>13s} "
+          f"{'tables /CPU-s':>14s} {'network /CPU-s':>15s}")
+    for network in ("vgg16", "resnet50", "mobilenet_v2"):
+        layers = [l for l in build(network).layers() if has_mac_form(l)]
+        for name in ("nvdla", "eyeriss", "shidiannao", "xp", "cp"):
+            acc = load_accelerator(name)
+            sweep = [(layer, space(layer, acc)) for layer in layers]
+            rows = [layer for layer, maps in sweep for _ in maps]
+            maps = [m for _, ms in sweep for m in ms]
+            dicts = median(cold_rate(len(rows), lambda: evaluate_batch(rows, acc, maps)) for _ in range(3))
+            tables = median(cold_rate(len(rows), lambda: evaluate_sweep(
+                [(layer, {p: [m[p] for m in ms] for p in acc.parameters}) for layer, ms in sweep], acc))
+                for _ in range(3))
+            alone = median(cold_rate(len(layers), lambda: evaluate_batch(layers, acc)) for _ in range(3))
+            print(f"{network:12s} {name:12s} {len(layers):6d} {len(rows):8d} {dicts:13.0f} {tables:14.0f} "
+                  f"{alone:15.0f}")
 
 
 def random_convs(acc, n: int, seed: int = 0) -> list:
