@@ -18,7 +18,7 @@ from dse.errors import InputError
 from dse.hw.dataflow import DataflowAccelerator, Placeholder, is_count, resolve_symbolic
 
 #: Parameter name -> one value per mapping (numpy int array, list of ints), or a DataFrame with those columns.
-Table = Mapping[str, "np.ndarray | Sequence[int]"] | pd.DataFrame
+Table = Mapping[str, np.ndarray | Sequence[int]] | pd.DataFrame
 
 
 def table_rows(acc: DataflowAccelerator, table: Table) -> int:

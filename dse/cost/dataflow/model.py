@@ -12,7 +12,11 @@ and run through the MAESTRO analysis (compat="fixed"). On top of MAESTRO:
   extra["num_macs"] and are what the MAC energy counts.
 
 Other ops (pooling, element-wise, norms, softmax, concat, weight update) move no MACs: they stream their operands
-from DRAM through L2 and L1 to the PEs and back, one operation per PE per cycle (see `_streamed`).
+from DRAM through L2 and L1 to the PEs and back, one operation per PE per cycle (see `stream_cost`).
+
+Batches (`evaluate_batch`, `evaluate_mappings`, `evaluate_sweep`) give the same numbers column-wise: one template
+resolution and one table of mappings per layer (dse.cost.dataflow.mappings), one vector pass per dataflow structure
+(dse.cost.dataflow.vectorized), and the Cost formulas below applied to whole columns.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from dse.cost.dataflow.directives import Directive, Hardware, MaestroLayer
+from dse.cost.dataflow.directives import Directive, MaestroLayer
 from dse.cost.dataflow.mappings import Table, resolve_table, table_rows
 from dse.cost.dataflow.metrics import METRICS, layer_metrics
 from dse.cost.dataflow.offchip import offchip_elements, roofline
