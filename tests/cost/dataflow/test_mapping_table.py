@@ -96,21 +96,20 @@ def _message(call) -> str:
     return str(err.value)
 
 
-@pytest.mark.parametrize("table, bad", [
-    ({"Tc": np.array([4, 0, -1])}, {"Tc": 0}),
-    ({"Tc": [4, 2.5]}, {"Tc": 2.5}),
-    ({"Tc": np.array([4.0])}, {"Tc": 4.0}),
-    ({"Cl": [8, True]}, {"Cl": True}),
-    ({"Tc": [1], "Tq": [1]}, {"Tq": 1}),
-    ({"Cl": [64, 2048]}, {"Cl": 2048}),  # clusters group more PEs than the machine has: the engine's message
+@pytest.mark.parametrize("table, bad, says", [
+    ({"Tc": np.array([4, 0, -1])}, {"Tc": 0}, "accelerator nvdla: mapping parameter Tc must be a positive integer, "
+                                              "got 0"),
+    ({"Tc": [4, 2.5]}, {"Tc": 2.5}, "parameter Tc must be a positive integer, got 2.5"),
+    ({"Tc": np.array([4.0])}, {"Tc": 4.0}, "parameter Tc must be a positive integer, got 4.0"),
+    ({"Cl": [8, True]}, {"Cl": True}, "parameter Cl must be a positive integer, got True"),
+    ({"Tc": [1], "Tq": [1]}, {"Tq": 1}, "unknown mapping parameter(s) ['Tq']; known: Tc, Cl"),
+    ({"Cl": [64, 2048]}, {"Cl": 2048}, "token 'Cluster(2048,P)': clusters group 2048 PEs but the machine has 1024"),
 ])
-def test_bad_table_raises_what_one_at_a_time_raises(table: dict, bad: dict) -> None:
+def test_bad_table_raises_what_one_at_a_time_raises(table: dict, bad: dict, says: str) -> None:
     acc, layer = load_accelerator("nvdla"), LAYERS["conv"]()
     message = _message(lambda: evaluate_mappings(layer, acc, table))
+    assert says in message
     assert message == _message(lambda: evaluate(layer, acc, bad))
-    assert message.startswith("accelerator nvdla: ") or "Cluster(2048,P)" in message
-    assert f"got {bad[next(iter(bad))]!r}" in message or "unknown mapping parameter(s) ['Tq']" in message \
-        or "2048 PEs" in message
 
 
 def test_table_shape_errors() -> None:
