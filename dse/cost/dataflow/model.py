@@ -188,6 +188,8 @@ def _evaluate(items: list[tuple[Layer, Table, np.ndarray]], acc: DataflowAcceler
     done = 0  # MAC rows so far: the parts' positions in the MAC-row arrays
     for layer, table, rows in items:
         names[rows] = layer.name
+        if not len(rows):
+            continue
         if not has_mac_form(layer):
             streamed.append((layer, rows))
             continue
