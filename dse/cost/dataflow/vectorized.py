@@ -2,10 +2,11 @@
 
 Layers share a structure when they have the same type, dimension names and directive kinds/dimensions/order, and
 differ only in dimension sizes, tile sizes/offsets, cluster sizes and strides (a network's layers under one
-template, or a mapping search's candidates). Such a group is stacked into one MaestroLayer whose numbers are arrays
-and run through the same Engine and metrics code as a single layer (dse.cost.dataflow.analysis); the engine splits
-the rows further wherever the set of iteration cases differs. Groups too small to pay numpy's per-call overhead,
-and any group the vector pass rejects, are evaluated one layer at a time, which gives the same numbers.
+template, or a mapping search's candidates), on machines that differ only in MACHINE_NUMBERS (a sweep over PE
+counts and bandwidths). Such a group is stacked into one MaestroLayer and one Hardware whose numbers are arrays and
+run through the same Engine and metrics code as a single layer (dse.cost.dataflow.analysis), which masks the
+iteration cases a row does not have. Groups too small to pay numpy's per-call overhead, and any group the vector
+pass rejects, are evaluated one layer at a time, which gives the same numbers.
 
 A group's rows are a matrix of numbers (split()'s order). MaestroLayers given one by one are split into rows
 (`metrics_many`); a table of mappings of one layer fills the rows directly from its template resolved with
@@ -28,6 +29,21 @@ from dse.hw.dataflow import Placeholder
 
 #: Smallest group worth a vector pass (below it the scalar path is faster; see benchmarks/dataflow_speed.py).
 MIN_GROUP = 16
+#: The machine's numbers a vector pass may vary per row (a sweep over machines); the rest of Hardware is structure.
+MACHINE_NUMBERS = ("num_pes", "noc_bw", "offchip_bw", "noc_hops", "simd_lanes")
+
+
+def machine_kind(hw: Hardware) -> tuple:
+    """What machines must share to be swept in one pass: everything but MACHINE_NUMBERS (l1/l2 sizes do not enter
+    the analysis)."""
+    return (hw.step_offchip_bound,)
+
+
+def stack_machines(machines: Sequence[Hardware]) -> Hardware:
+    """Machines of one kind as one Hardware whose MACHINE_NUMBERS are int64 arrays over the rows."""
+    first = machines[0]
+    columns = {name: np.array([getattr(hw, name) for hw in machines], dtype=np.int64) for name in MACHINE_NUMBERS}
+    return Hardware(**columns, step_offchip_bound=first.step_offchip_bound)
 
 
 def split(layer: MaestroLayer) -> tuple[tuple, tuple[int, ...]]:
@@ -104,7 +120,8 @@ def group_metrics(layers: Sequence[MaestroLayer], hw: Hardware, compat: str = "f
                   energy: EnergyTable = EnergyTable(),
                   numbers: Sequence[Sequence[int]] | np.ndarray | None = None) -> dict[str, np.ndarray]:
     """METRICS of layers sharing one structure (split()[0]), as arrays: row i = layer_metrics(layers[i], hw, ...);
-    with `numbers`, row i is layers[0]'s structure with numbers[i]."""
+    with `numbers`, row i is layers[0]'s structure with numbers[i]. `hw` may hold arrays over the rows
+    (stack_machines)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         stacked = stack(layers, numbers)
         n = len(stacked.stride_y)
@@ -115,8 +132,8 @@ def group_metrics(layers: Sequence[MaestroLayer], hw: Hardware, compat: str = "f
 
 def metrics_many(layers: Sequence[MaestroLayer], machines: Sequence[Hardware], compat: str = "fixed",
                  energy: EnergyTable = EnergyTable(), min_group: int = MIN_GROUP) -> dict[str, np.ndarray]:
-    """METRICS of every (layer, machine) pair as arrays, equal to layer_metrics one at a time. Identical layers
-    are analysed once; layers sharing a structure and machine, in groups of at least `min_group`, in one pass."""
+    """METRICS of every (layer, machine) pair as arrays, equal to layer_metrics one at a time. Identical pairs
+    are analysed once; layers sharing a structure and machine kind, in groups of at least `min_group`, in one pass."""
     groups: dict[tuple, tuple[list[int], list[tuple[int, ...]]]] = {}  # (structure, machine) -> rows, numbers
     for i, (layer, hw) in enumerate(zip(layers, machines)):
         shape, numbers = split(layer)
@@ -130,28 +147,32 @@ def metrics_many(layers: Sequence[MaestroLayer], machines: Sequence[Hardware], c
 
 def metrics_parts(parts: Sequence[Part], n: int, compat: str = "fixed", energy: EnergyTable = EnergyTable(),
                   min_group: int = MIN_GROUP) -> dict[str, np.ndarray]:
-    """METRICS at the parts' output positions (arrays of length n). Parts of one structure and machine are merged
-    and their distinct rows analysed once; errors name the layer of the first row, in output order, that has one."""
+    """METRICS at the parts' output positions (arrays of length n). Parts of one structure and machine kind are
+    merged (their machines' numbers become columns of the rows) and their distinct rows analysed once; errors name
+    the layer of the first row, in output order, that has one."""
     groups: dict[tuple, list[Part]] = {}
     for part in parts:
-        groups.setdefault((split(part.layer)[0], part.hw), []).append(part)
+        groups.setdefault((split(part.layer)[0], machine_kind(part.hw)), []).append(part)
     results = []
-    for (_, hw), members in groups.items():
+    for members in groups.values():
         rows = np.concatenate([p.rows for p in members])
         order = np.argsort(rows, kind="stable")
+        machines = list(dict.fromkeys(p.hw for p in members))
+        which = np.concatenate([np.full(len(p.rows), machines.index(p.hw)) for p in members])[order]
         numbers = np.concatenate([p.numbers for p in members])[order]
         owner = np.repeat(np.arange(len(members)), [len(p.rows) for p in members])[order]
         local = np.concatenate([np.arange(len(p.rows)) for p in members])[order]
-        first, inverse = _distinct(numbers)
+        first, inverse = _distinct(np.column_stack([numbers, which]))
         values = None
         if len(first) >= min_group:
             try:
+                hw = stack_machines([machines[i] for i in which[first].tolist()])
                 values = group_metrics([members[0].layer], hw, compat, energy, numbers[first])
             except InputError:
                 values = None  # some row is rejected: the scalar path raises the error naming its layer
         if values is None:
-            singles = [layer_metrics(members[owner[i]].row_layer(local[i]), hw, compat=compat, energy=energy)
-                       for i in first.tolist()]
+            singles = [layer_metrics(members[owner[i]].row_layer(local[i]), machines[which[i]], compat=compat,
+                                     energy=energy) for i in first.tolist()]
             values = {k: np.array([s[k] for s in singles]) for k in METRICS}
         results.append((rows[order], inverse, values))
     out = {}

@@ -80,7 +80,7 @@ def test_resnet50_training_passes() -> None:
 
 
 def test_random_shapes_and_tile_sizes_in_one_group() -> None:
-    """Many sizes under one structure: the vector pass has to split rows by case structure inside."""
+    """Many sizes under one structure: rows differ in which iteration cases they have (masked in one pass)."""
     rng = np.random.default_rng(7)
     acc = load_accelerator("nvdla")
     layers = []
@@ -122,3 +122,25 @@ def test_random_tilings_on_multi_level_templates(name: str) -> None:
         mapping = {p.name: int(rng.integers(1, 2 * p.default + 1)) for p in acc.parameters.values() if p.dim != "PE"}
         layers.append(maestro_layer(prob, acc, mapping, f"r{i}"))
     _assert_exact(layers, [acc.machine(2)] * len(layers), energy=acc.energy)
+
+
+@pytest.mark.parametrize("name", ["nvdla", "eyeriss", "xp"])
+def test_machines_swept_in_one_pass(name: str) -> None:
+    """Layers on many machines (PE count, NoC bandwidth and hop latency, off-chip bandwidth, SIMD lanes, both
+    off-chip bounds): one vector pass per bound with the machines' numbers as columns, each row equal to its layer
+    on its own machine."""
+    import dataclasses
+
+    rng = np.random.default_rng(5)
+    acc = load_accelerator(name)
+    base = acc.machine(2)
+    layers = [maestro_layer(problem(l), acc, None, l.name) for l in build("resnet18").layers() if has_mac_form(l)]
+    pairs = []
+    for _ in range(6):
+        hw = dataclasses.replace(base, num_pes=int(base.num_pes * rng.choice([1, 2, 4])),
+                                 noc_bw=int(rng.choice([4, 64, 1024])), noc_hops=int(rng.integers(0, 4)),
+                                 offchip_bw=int(rng.choice([1, 8, 64])), simd_lanes=int(rng.choice([1, 2])),
+                                 step_offchip_bound=bool(rng.integers(0, 2)))
+        pairs += [(layer, hw) for layer in layers]
+    assert len({hw for _, hw in pairs}) > 2
+    _assert_exact([l for l, _ in pairs], [hw for _, hw in pairs], energy=acc.energy)
