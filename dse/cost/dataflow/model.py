@@ -34,6 +34,7 @@ from dse.cost.dataflow.offchip import offchip_elements, roofline
 from dse.cost.dataflow.problem import Problem, has_mac_form, problem
 from dse.cost.dataflow.vectorized import Part, fill, metrics_parts
 from dse.cost.record import Cost
+from dse.errors import InputError
 from dse.hw.dataflow import DataflowAccelerator
 from dse.workload.layer import Layer
 
@@ -143,6 +144,12 @@ def evaluate_batch(layers: Iterable[Layer], accelerator: DataflowAccelerator,
     """One row per layer (column `layer` + the Cost fields + MAESTRO metrics), equal to one-at-a-time `evaluate`.
     Rows of one Layer object become one table of mappings (see evaluate_sweep)."""
     layers = list(layers)
+    return _evaluate(_tables(layers, accelerator, mappings), [accelerator], len(layers))
+
+
+def _tables(layers: list[Layer], accelerator: DataflowAccelerator, mappings: Sequence[Mapping | None] | None,
+            design: int = 0, offset: int = 0) -> list[tuple[Layer, Table, np.ndarray, int]]:
+    """(layer, table of its mappings, its rows, design) per distinct Layer object, rows counted from `offset`."""
     mappings = list(mappings) if mappings is not None else [None] * len(layers)
     if len(mappings) != len(layers):
         raise ValueError(f"{len(layers)} layers but {len(mappings)} mappings")
@@ -158,8 +165,8 @@ def evaluate_batch(layers: Iterable[Layer], accelerator: DataflowAccelerator,
             sizes = dict(problem(layer).dims)
             fallback = {p.name: accelerator.default(p, sizes) for p in accelerator.parameters.values()}
             table = {name: [m.get(name, fallback.get(name)) for m in maps] for name in names}
-        items.append((layer, table, np.array(where)))
-    return _evaluate(items, accelerator, len(layers))
+        items.append((layer, table, offset + np.array(where), design))
+    return items
 
 
 def evaluate_mappings(layer: Layer, accelerator: DataflowAccelerator, table: Table) -> pd.DataFrame:
@@ -176,46 +183,88 @@ def evaluate_sweep(sweep: Iterable[tuple[Layer, Table]], accelerator: DataflowAc
     items, n = [], 0
     for layer, table in sweep:
         rows = table_rows(accelerator, table)
-        items.append((layer, table, np.arange(n, n + rows)))
+        items.append((layer, table, np.arange(n, n + rows), 0))
         n += rows
-    return _evaluate(items, accelerator, n)
+    return _evaluate(items, [accelerator], n)
 
 
-def _evaluate(items: list[tuple[Layer, Table, np.ndarray]], acc: DataflowAccelerator, n: int) -> pd.DataFrame:
-    """The frame of n rows: each item is a layer, its table of mappings and the rows they fill."""
+#: What the designs of one sweep may differ in (evaluate_designs); the rest must be equal (one dataflow template,
+#: one energy table).
+DESIGN_NUMBERS = ("num_pes", "clock_hz", "l1_bytes", "l2_bytes", "noc_bw_bytes_per_cycle", "noc_hop_cycles",
+                  "offchip_bw_bytes_per_s")
+_DESIGN_FREE = (*DESIGN_NUMBERS, "offchip_bound", "name", "sources", "path")
+
+
+def evaluate_designs(layers: Iterable[Layer], designs: Sequence[DataflowAccelerator],
+                     mappings: Sequence[Mapping | None] | None = None) -> pd.DataFrame:
+    """Every layer on every design: a hardware sweep (PE count, buffers, NoC, off-chip bandwidth and bound, clock)
+    over variants of one accelerator, e.g. dataclasses.replace(load_accelerator("nvdla"), num_pes=2048). Rows
+    design after design, column `design` (the index in `designs`) then evaluate_batch's columns, each row equal to
+    `evaluate(layer, designs[d], mapping)`; all designs' rows share their dataflow's vector passes."""
+    layers, designs = list(layers), list(designs)
+    if not designs:
+        raise InputError("evaluate_designs: no designs given")
+    first = designs[0]
+    for design in designs[1:]:
+        for f in dataclasses.fields(DataflowAccelerator):
+            if f.name not in _DESIGN_FREE and getattr(design, f.name) != getattr(first, f.name):
+                raise InputError(f"{design.path or design.name}: {f.name} differs from {first.path or first.name}; "
+                                 f"one design sweep varies only {', '.join(DESIGN_NUMBERS)} and offchip_bound")
+    items = [item for d, design in enumerate(designs)
+             for item in _tables(layers, design, mappings, d, d * len(layers))]
+    frame = _evaluate(items, designs, len(layers) * len(designs))
+    frame.insert(1, "design", np.repeat(np.arange(len(designs)), len(layers)))
+    return frame
+
+
+def _evaluate(items: list[tuple[Layer, Table, np.ndarray, int]], designs: list[DataflowAccelerator],
+              n: int) -> pd.DataFrame:
+    """The frame of n rows: each item is a layer, its table of mappings, the rows they fill and the index of the
+    design they run on (designs: variants of one accelerator, see evaluate_designs)."""
     names = np.empty(n, dtype=object)
     mac, streamed, parts, machines = [], [], [], {}
     done = 0  # MAC rows so far: the parts' positions in the MAC-row arrays
-    for layer, table, rows in items:
+    for layer, table, rows, d in items:
         names[rows] = layer.name
         if not len(rows):
             continue
         if not has_mac_form(layer):
-            streamed.append((layer, rows))
+            streamed.append((layer, rows, d))
             continue
+        acc = designs[d]
         prob = problem(layer)
         flow, columns = resolve_table(acc, prob.type, dict(prob.dims), table, len(rows))
-        hw = machines.setdefault(layer.elem_bytes, acc.machine(layer.elem_bytes))
+        hw = machines.setdefault((d, layer.elem_bytes), acc.machine(layer.elem_bytes))
         prototype = _as_maestro(prob, acc, flow, layer.name)
         parts.append(Part(prototype, hw, fill(prototype, columns, len(rows)), np.arange(done, done + len(rows))))
-        mac.append((layer, rows))
+        mac.append((layer, rows, d))
         done += len(rows)
     pieces = []
     if mac:
-        metrics = metrics_parts(parts, done, energy=acc.energy)
-        rows = np.concatenate([r for _, r in mac])
+        metrics = metrics_parts(parts, done, energy=designs[0].energy)
+        rows = np.concatenate([r for _, r, _ in mac])
         per_row = {name: _spread(mac, lambda l: getattr(l, name)) for name in ("macs", "flops", "elem_bytes")}
-        pieces.append((rows, mac_cost(metrics, per_row["macs"], per_row["flops"], per_row["elem_bytes"], acc)))
+        pieces.append((rows, mac_cost(metrics, per_row["macs"], per_row["flops"], per_row["elem_bytes"],
+                                      _design_rows(designs, mac))))
     if streamed:
-        rows = np.concatenate([r for _, r in streamed])
+        rows = np.concatenate([r for _, r, _ in streamed])
         pieces.append((rows, stream_cost(_spread(streamed, lambda l: l.flops), _spread(streamed, _moved),
-                                         _spread(streamed, lambda l: l.elem_bytes), acc)))
+                                         _spread(streamed, lambda l: l.elem_bytes), _design_rows(designs, streamed))))
     return _frame(names, pieces)
 
 
-def _spread(items: list[tuple[Layer, np.ndarray]], value) -> np.ndarray:
+def _spread(items: list[tuple[Layer, np.ndarray, int]], value) -> np.ndarray:
     """value(layer) repeated over each layer's rows, in the items' order."""
-    return np.repeat(np.array([value(layer) for layer, _ in items]), [len(rows) for _, rows in items])
+    return np.repeat(np.array([value(layer) for layer, _, _ in items]), [len(rows) for _, rows, _ in items])
+
+
+def _design_rows(designs: list[DataflowAccelerator], items: list[tuple[Layer, np.ndarray, int]]) -> DataflowAccelerator:
+    """The design of every row, in the items' order: the one design, or its DESIGN_NUMBERS as arrays over rows."""
+    if len(designs) == 1:
+        return designs[0]
+    which = np.repeat([d for _, _, d in items], [len(rows) for _, rows, _ in items])
+    return dataclasses.replace(designs[0], **{f: np.array([getattr(x, f) for x in designs])[which]
+                                              for f in DESIGN_NUMBERS})
 
 
 def _frame(names: np.ndarray, pieces: list[tuple[np.ndarray, Cost]]) -> pd.DataFrame:
