@@ -9,11 +9,16 @@ sample of 300. Part 4: an architect's sweep, every MAC layer of VGG16 / ResNet-5
 mapping of dse.search.dataflow_mapping.space() (at most 176 per layer here), timed from the Layers and mappings to
 the DataFrame: `evaluate_batch` on one mapping dict per row, and `evaluate_sweep` on one table per layer (built from
 the same dicts inside the timing); the network alone (its MAC layers once, default mappings) is the small-batch
-line. Single process; CPU time from time.process_time(); part 4 prints the median of three runs.
+line. Part 5: a hardware sweep, every MAC layer of each network on 128 variants of each accelerator (PE count x
+1/2..4, NoC bandwidth x 1/2..4, off-chip bandwidth x 1/2..4, clock x 1/2 or 1; default mappings) through
+`evaluate_designs`, timed from the Layers and designs to the DataFrame. Single process; CPU time from
+time.process_time(); parts 4 and 5 print the median of three runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import random
 import time
 from statistics import median
@@ -22,7 +27,7 @@ from pathlib import Path
 from dse.cost.dataflow.batch import evaluate_batch as maestro_batch
 from dse.cost.dataflow.maestro_io import read_hardware, read_mapping
 from dse.cost.dataflow.metrics import layer_metrics
-from dse.cost.dataflow.model import evaluate, evaluate_batch, evaluate_sweep, maestro_layer
+from dse.cost.dataflow.model import evaluate, evaluate_batch, evaluate_designs, evaluate_sweep, maestro_layer
 from dse.cost.dataflow.problem import Problem, has_mac_form
 from dse.cost.dataflow.vectorized import metrics_many
 from dse.hw.dataflow import load_accelerator, resolve_symbolic, resolve_template
@@ -93,6 +98,22 @@ def main() -> None:
             alone = median(cold_rate(len(layers), lambda: evaluate_batch(layers, acc)) for _ in range(3))
             print(f"{network:12s} {name:12s} {len(layers):6d} {len(rows):8d} {dicts:13.0f} {tables:14.0f} "
                   f"{alone:15.0f}")
+    print(f"\n{'designs':12s} {'accelerator':12s} {'layers':>6s} {'designs':>8s} {'rows':>6s} {'batch /CPU-s':>13s}")
+    for network in ("vgg16", "resnet50", "mobilenet_v2"):
+        layers = [l for l in build(network).layers() if has_mac_form(l)]
+        for name in ("nvdla", "eyeriss", "shidiannao", "xp", "cp"):
+            designs = variants(load_accelerator(name))
+            rows = len(layers) * len(designs)
+            rate = median(cold_rate(rows, lambda: evaluate_designs(layers, designs)) for _ in range(3))
+            print(f"{network:12s} {name:12s} {len(layers):6d} {len(designs):8d} {rows:6d} {rate:13.0f}")
+
+
+def variants(acc) -> list:
+    """128 designs around an accelerator: PEs, NoC and off-chip bandwidth x 1/2, 1, 2, 4; clock x 1/2, 1."""
+    scale = (0.5, 1, 2, 4)
+    return [dataclasses.replace(acc, num_pes=int(acc.num_pes * p), noc_bw_bytes_per_cycle=acc.noc_bw_bytes_per_cycle * b,
+                                offchip_bw_bytes_per_s=acc.offchip_bw_bytes_per_s * o, clock_hz=acc.clock_hz * c)
+            for p, b, o, c in itertools.product(scale, scale, scale, (0.5, 1))]
 
 
 def random_convs(acc, n: int, seed: int = 0) -> list:

@@ -736,8 +736,10 @@ class Engine:
             if idx == 0:
                 out_req = res.size_req.get(("l2", OUTPUT), 0)
                 in_req = res.size_req.get(("l2", INPUT), 0) + res.size_req.get(("l2", WEIGHT), 0)
-                if self.hw.step_offchip_bound:
-                    delay = _max(_max(in_req // self.hw.offchip_bw // 2, delay), out_req // self.hw.offchip_bw // 2)
+                step_bound = self.hw.step_offchip_bound  # a bool, or per row when a batch sweeps machines
+                if _any(step_bound):
+                    fill = _max(in_req // self.hw.offchip_bw // 2, out_req // self.hw.offchip_bw // 2)
+                    delay = _sel(step_bound, _max(fill, delay), delay)
                 if _any(valid & (compute == 0)):
                     raise InputError(
                         f"{self.layer.source}: layer {self.layer.name}: mapping rejected: an iteration case gives a "

@@ -147,9 +147,9 @@ def evaluate_batch(layers: Iterable[Layer], accelerator: DataflowAccelerator,
     return _evaluate(_tables(layers, accelerator, mappings), [accelerator], len(layers))
 
 
-def _tables(layers: list[Layer], accelerator: DataflowAccelerator, mappings: Sequence[Mapping | None] | None,
-            design: int = 0, offset: int = 0) -> list[tuple[Layer, Table, np.ndarray, int]]:
-    """(layer, table of its mappings, its rows, design) per distinct Layer object, rows counted from `offset`."""
+def _tables(layers: list[Layer], accelerator: DataflowAccelerator,
+            mappings: Sequence[Mapping | None] | None) -> list[tuple[Layer, Table, np.ndarray]]:
+    """(layer, table of its mappings, its rows) per distinct Layer object."""
     mappings = list(mappings) if mappings is not None else [None] * len(layers)
     if len(mappings) != len(layers):
         raise ValueError(f"{len(layers)} layers but {len(mappings)} mappings")
@@ -165,7 +165,7 @@ def _tables(layers: list[Layer], accelerator: DataflowAccelerator, mappings: Seq
             sizes = dict(problem(layer).dims)
             fallback = {p.name: accelerator.default(p, sizes) for p in accelerator.parameters.values()}
             table = {name: [m.get(name, fallback.get(name)) for m in maps] for name in names}
-        items.append((layer, table, offset + np.array(where), design))
+        items.append((layer, table, np.array(where)))
     return items
 
 
@@ -183,7 +183,7 @@ def evaluate_sweep(sweep: Iterable[tuple[Layer, Table]], accelerator: DataflowAc
     items, n = [], 0
     for layer, table in sweep:
         rows = table_rows(accelerator, table)
-        items.append((layer, table, np.arange(n, n + rows), 0))
+        items.append((layer, table, np.arange(n, n + rows)))
         n += rows
     return _evaluate(items, [accelerator], n)
 
@@ -210,59 +210,65 @@ def evaluate_designs(layers: Iterable[Layer], designs: Sequence[DataflowAccelera
             if f.name not in _DESIGN_FREE and getattr(design, f.name) != getattr(first, f.name):
                 raise InputError(f"{design.path or design.name}: {f.name} differs from {first.path or first.name}; "
                                  f"one design sweep varies only {', '.join(DESIGN_NUMBERS)} and offchip_bound")
-    items = [item for d, design in enumerate(designs)
-             for item in _tables(layers, design, mappings, d, d * len(layers))]
-    frame = _evaluate(items, designs, len(layers) * len(designs))
+    frame = _evaluate(_tables(layers, first, mappings), designs, len(layers) * len(designs))
     frame.insert(1, "design", np.repeat(np.arange(len(designs)), len(layers)))
     return frame
 
 
-def _evaluate(items: list[tuple[Layer, Table, np.ndarray, int]], designs: list[DataflowAccelerator],
+def _evaluate(items: list[tuple[Layer, Table, np.ndarray]], designs: list[DataflowAccelerator],
               n: int) -> pd.DataFrame:
-    """The frame of n rows: each item is a layer, its table of mappings, the rows they fill and the index of the
-    design they run on (designs: variants of one accelerator, see evaluate_designs)."""
+    """The frame of n rows: each item is a layer, its table of mappings and the rows they fill on the first design;
+    design d's rows follow at an offset of d x (n / len(designs)) (designs: variants of one accelerator, see
+    evaluate_designs). A layer's template is resolved once for all designs."""
     names = np.empty(n, dtype=object)
+    per_design = n // len(designs)
+    offsets = per_design * np.arange(len(designs))[:, None]
     mac, streamed, parts, machines = [], [], [], {}
     done = 0  # MAC rows so far: the parts' positions in the MAC-row arrays
-    for layer, table, rows, d in items:
+    for layer, table, rows in items:
+        rows = offsets + rows  # (designs, mappings)
         names[rows] = layer.name
-        if not len(rows):
+        if not rows.size:
             continue
         if not has_mac_form(layer):
-            streamed.append((layer, rows, d))
+            streamed.append((layer, rows))
             continue
-        acc = designs[d]
         prob = problem(layer)
-        flow, columns = resolve_table(acc, prob.type, dict(prob.dims), table, len(rows))
-        hw = machines.setdefault((d, layer.elem_bytes), acc.machine(layer.elem_bytes))
-        prototype = _as_maestro(prob, acc, flow, layer.name)
-        parts.append(Part(prototype, hw, fill(prototype, columns, len(rows)), np.arange(done, done + len(rows))))
-        mac.append((layer, rows, d))
-        done += len(rows)
+        flow, columns = resolve_table(designs[0], prob.type, dict(prob.dims), table, rows.shape[1])
+        if layer.elem_bytes not in machines:
+            machines[layer.elem_bytes] = [design.machine(layer.elem_bytes) for design in designs]
+        prototype = _as_maestro(prob, designs[0], flow, layer.name)
+        numbers = np.tile(fill(prototype, columns, rows.shape[1]), (len(designs), 1))
+        which = np.repeat(np.arange(len(designs)), rows.shape[1])
+        parts.append(Part(prototype, machines[layer.elem_bytes], numbers, np.arange(done, done + rows.size),
+                          which=which))
+        mac.append((layer, rows))
+        done += rows.size
     pieces = []
     if mac:
         metrics = metrics_parts(parts, done, energy=designs[0].energy)
-        rows = np.concatenate([r for _, r, _ in mac])
+        rows = np.concatenate([r.ravel() for _, r in mac])
         per_row = {name: _spread(mac, lambda l: getattr(l, name)) for name in ("macs", "flops", "elem_bytes")}
         pieces.append((rows, mac_cost(metrics, per_row["macs"], per_row["flops"], per_row["elem_bytes"],
                                       _design_rows(designs, mac))))
     if streamed:
-        rows = np.concatenate([r for _, r, _ in streamed])
+        rows = np.concatenate([r.ravel() for _, r in streamed])
         pieces.append((rows, stream_cost(_spread(streamed, lambda l: l.flops), _spread(streamed, _moved),
                                          _spread(streamed, lambda l: l.elem_bytes), _design_rows(designs, streamed))))
     return _frame(names, pieces)
 
 
-def _spread(items: list[tuple[Layer, np.ndarray, int]], value) -> np.ndarray:
+def _spread(items: list[tuple[Layer, np.ndarray]], value) -> np.ndarray:
     """value(layer) repeated over each layer's rows, in the items' order."""
-    return np.repeat(np.array([value(layer) for layer, _, _ in items]), [len(rows) for _, rows, _ in items])
+    return np.repeat(np.array([value(layer) for layer, _ in items]), [rows.size for _, rows in items])
 
 
-def _design_rows(designs: list[DataflowAccelerator], items: list[tuple[Layer, np.ndarray, int]]) -> DataflowAccelerator:
-    """The design of every row, in the items' order: the one design, or its DESIGN_NUMBERS as arrays over rows."""
+def _design_rows(designs: list[DataflowAccelerator], items: list[tuple[Layer, np.ndarray]]) -> DataflowAccelerator:
+    """The design of every row, in the items' order (rows (designs, mappings), raveled): the one design, or its
+    DESIGN_NUMBERS as arrays over rows."""
     if len(designs) == 1:
         return designs[0]
-    which = np.repeat([d for _, _, d in items], [len(rows) for _, rows, _ in items])
+    which = np.concatenate([np.repeat(np.arange(len(designs)), rows.shape[1]) for _, rows in items])
     return dataclasses.replace(designs[0], **{f: np.array([getattr(x, f) for x in designs])[which]
                                               for f in DESIGN_NUMBERS})
 

@@ -29,21 +29,14 @@ from dse.hw.dataflow import Placeholder
 
 #: Smallest group worth a vector pass (below it the scalar path is faster; see benchmarks/dataflow_speed.py).
 MIN_GROUP = 16
-#: The machine's numbers a vector pass may vary per row (a sweep over machines); the rest of Hardware is structure.
+#: The machine's numbers the analysis reads; a vector pass may vary them per row (l1/l2 sizes do not enter it).
 MACHINE_NUMBERS = ("num_pes", "noc_bw", "offchip_bw", "noc_hops", "simd_lanes")
 
 
-def machine_kind(hw: Hardware) -> tuple:
-    """What machines must share to be swept in one pass: everything but MACHINE_NUMBERS (l1/l2 sizes do not enter
-    the analysis)."""
-    return (hw.step_offchip_bound,)
-
-
 def stack_machines(machines: Sequence[Hardware]) -> Hardware:
-    """Machines of one kind as one Hardware whose MACHINE_NUMBERS are int64 arrays over the rows."""
-    first = machines[0]
+    """Machines as one Hardware whose numbers are arrays over the rows (int64, the off-chip bound flag bool)."""
     columns = {name: np.array([getattr(hw, name) for hw in machines], dtype=np.int64) for name in MACHINE_NUMBERS}
-    return Hardware(**columns, step_offchip_bound=first.step_offchip_bound)
+    return Hardware(**columns, step_offchip_bound=np.array([hw.step_offchip_bound for hw in machines]))
 
 
 def split(layer: MaestroLayer) -> tuple[tuple, tuple[int, ...]]:
@@ -102,18 +95,25 @@ def fill(layer: MaestroLayer, columns: Mapping[str, np.ndarray], rows: int) -> n
 
 @dataclass
 class Part:
-    """Rows of one structure on one machine: a layer of that structure (its name and source name the rows in error
-    messages unless `layers` gives each row's own layer), the rows' numbers (split() order) and their output
-    positions."""
+    """Rows of one structure: a layer of that structure (its name and source name the rows in error messages
+    unless `layers` gives each row's own layer), the rows' numbers (split() order), their output positions, and the
+    machine they run on: `hw`, or with `which` (row -> index) one of the machines `hw` lists."""
 
     layer: MaestroLayer
-    hw: Hardware
+    hw: Hardware | Sequence[Hardware]
     numbers: np.ndarray
     rows: np.ndarray
     layers: Sequence[MaestroLayer] | None = None
+    which: np.ndarray | None = None
 
     def row_layer(self, i: int) -> MaestroLayer:
         return self.layers[i] if self.layers is not None else unstack(self.layer, self.numbers[i])
+
+    def machines(self) -> tuple[list[Hardware], np.ndarray]:
+        """(machines, each row's index among them)."""
+        if self.which is None:
+            return [self.hw], np.zeros(len(self.rows), dtype=np.int64)
+        return list(self.hw), self.which
 
 
 def group_metrics(layers: Sequence[MaestroLayer], hw: Hardware, compat: str = "fixed",
@@ -147,18 +147,24 @@ def metrics_many(layers: Sequence[MaestroLayer], machines: Sequence[Hardware], c
 
 def metrics_parts(parts: Sequence[Part], n: int, compat: str = "fixed", energy: EnergyTable = EnergyTable(),
                   min_group: int = MIN_GROUP) -> dict[str, np.ndarray]:
-    """METRICS at the parts' output positions (arrays of length n). Parts of one structure and machine kind are
-    merged (their machines' numbers become columns of the rows) and their distinct rows analysed once; errors name
-    the layer of the first row, in output order, that has one."""
+    """METRICS at the parts' output positions (arrays of length n). Parts of one structure are merged (their
+    machines' numbers become columns of the rows) and their distinct rows analysed once; errors name the layer of
+    the first row, in output order, that has one."""
     groups: dict[tuple, list[Part]] = {}
     for part in parts:
-        groups.setdefault((split(part.layer)[0], machine_kind(part.hw)), []).append(part)
+        groups.setdefault(split(part.layer)[0], []).append(part)
     results = []
     for members in groups.values():
         rows = np.concatenate([p.rows for p in members])
         order = np.argsort(rows, kind="stable")
-        machines = list(dict.fromkeys(p.hw for p in members))
-        which = np.concatenate([np.full(len(p.rows), machines.index(p.hw)) for p in members])[order]
+        index: dict[Hardware, int] = {}
+        which = []
+        for part in members:
+            machines, local_which = part.machines()
+            ids = np.array([index.setdefault(hw, len(index)) for hw in machines], dtype=np.int64)
+            which.append(ids[local_which])
+        machines = list(index)
+        which = np.concatenate(which)[order]
         numbers = np.concatenate([p.numbers for p in members])[order]
         owner = np.repeat(np.arange(len(members)), [len(p.rows) for p in members])[order]
         local = np.concatenate([np.arange(len(p.rows)) for p in members])[order]
