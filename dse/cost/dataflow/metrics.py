@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
-from dse.cost.dataflow.analysis import INPUT, OUTPUT, WEIGHT, Engine, LevelResult, _ratio
+from dse.cost.dataflow.analysis import Engine, LevelResult
+from dse.cost.dataflow.elementwise import _ratio
+from dse.cost.dataflow.levels import INPUT, OUTPUT, WEIGHT
 from dse.cost.dataflow.directives import Hardware, MaestroLayer
 from dse.cost.dataflow.energy import EnergyTable, energy_terms
 

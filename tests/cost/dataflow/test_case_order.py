@@ -1,5 +1,5 @@
 """The vector pass runs every row over the union of iteration cases and masks the ones a row lacks
-(dse.cost.dataflow.analysis.Level.cases). That is exact only if leaving out states never reorders the cases a row
+(dse.cost.dataflow.levels.Level.cases). That is exact only if leaving out states never reorders the cases a row
 has, because MAESTRO sizes buffers on the cases before the first one with MACs and keeps the last case's arithmetic
 intensity. These tests check that property of MAESTRO's visiting order exhaustively on small shapes."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 
-from dse.cost.dataflow.analysis import visit_order
+from dse.cost.dataflow.levels import visit_order
 
 
 def _subsets_with_initial(n: int) -> list[tuple[int, ...]]:
