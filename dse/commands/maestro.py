@@ -1,17 +1,24 @@
-"""`dse maestro MAPPING.m --hw HW.m`: evaluate a MAESTRO network/mapping file with dse's dataflow model."""
+"""`dse maestro MAPPING.m --hw HW.m`: evaluate a MAESTRO network/mapping file with dse's dataflow model.
+
+Like MAESTRO's own design-space sweep, --num-pes, --noc-bw and --offchip-bw take comma-separated lists: every
+combination of the values is a machine, every layer runs on every machine, all in shared vector passes.
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from dse.cost.dataflow.batch import evaluate_batch
 from dse.cost.dataflow.directives import Hardware
 from dse.cost.dataflow.maestro_io import read_hardware, read_mapping
-from dse.cost.dataflow.metrics import COMPAT, METRICS, layer_metrics
+from dse.cost.dataflow.metrics import COMPAT, METRICS
 from dse.cost.dataflow.offchip import offchip_elements, roofline
 from dse.errors import InputError
 
@@ -20,8 +27,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("maestro", help="evaluate a MAESTRO .m mapping file (one CSV row per layer)")
     parser.add_argument("mapping", help="MAESTRO network file with a Dataflow in each layer")
     parser.add_argument("--hw", help="MAESTRO hardware file (num_pes, l1/l2_size_cstr, noc_bw_cstr, offchip_bw_cstr)")
-    parser.add_argument("--num-pes", type=int, dest="num_pes", help="override the hardware file's PE count")
-    parser.add_argument("--offchip-bw", type=int, dest="offchip_bw", help="override off-chip bandwidth, elements/cycle")
+    parser.add_argument("--num-pes", dest="num_pes", metavar="N[,N...]",
+                        help="override the hardware file's PE count (a list sweeps it)")
+    parser.add_argument("--noc-bw", dest="noc_bw", metavar="B[,B...]",
+                        help="override NoC bandwidth, elements/cycle (a list sweeps it)")
+    parser.add_argument("--offchip-bw", dest="offchip_bw", metavar="B[,B...]",
+                        help="override off-chip bandwidth, elements/cycle (a list sweeps it)")
     parser.add_argument("--compat", choices=COMPAT, default="fixed",
                         help="'maestro' reproduces MAESTRO's known bugs (docs/dataflow.md); default corrects them")
     parser.add_argument("--offchip-bound", choices=("step", "layer"), default="step", dest="offchip_bound",
@@ -32,33 +43,54 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
+SWEPT = ("num_pes", "noc_bw", "offchip_bw")
+
+
 def _run(args: argparse.Namespace) -> int:
-    hw = read_hardware(args.hw) if args.hw else Hardware()
-    for name in ("num_pes", "offchip_bw"):
-        value = getattr(args, name)
-        if value is not None:
-            if value < 1:
-                raise InputError(f"--{name.replace('_', '-')}: must be at least 1, got {value}")
-            hw = dataclasses.replace(hw, **{name: value})
-    hw = dataclasses.replace(hw, step_offchip_bound=args.offchip_bound == "step")
+    machines = _machines(args)
     network, layers = read_mapping(args.mapping)
-    rows = []
-    for index, layer in enumerate(layers, start=1):
-        metrics = layer_metrics(layer, hw, compat=args.compat)
-        if not hw.step_offchip_bound:
-            metrics = _layer_bound(metrics, hw)
-        rows.append({"layer_index": index, "layer": layer.name, **{k: metrics[k] for k in METRICS}})
+    frame = evaluate_batch([l for _ in machines for l in layers], [hw for hw in machines for _ in layers],
+                           compat=args.compat)
+    if args.offchip_bound == "layer":
+        frame = _layer_bound(frame, np.repeat([hw.offchip_bw for hw in machines], len(layers)),
+                             np.repeat([hw.num_pes for hw in machines], len(layers)))
+    frame.insert(0, "layer_index", np.tile(np.arange(1, len(layers) + 1), len(machines)))
+    for name in SWEPT:
+        frame[name] = np.repeat([getattr(hw, name) for hw in machines], len(layers))
     out = Path(args.out)
-    pd.DataFrame(rows).to_csv(out, index=False)
-    total = sum(r["runtime_cycles"] for r in rows)
-    print(f"wrote {out}: {len(rows)} layers of {network}, {total:,} cycles on {hw.num_pes} PEs", file=sys.stderr)
+    frame.to_csv(out, index=False)
+    for hw, cycles in zip(machines, frame.groupby(list(SWEPT), sort=False)["runtime_cycles"].sum()):
+        print(f"wrote {out}: {len(layers)} layers of {network}, {cycles:,} cycles on {hw.num_pes} PEs "
+              f"(NoC {hw.noc_bw}, off-chip {hw.offchip_bw} elements/cycle)", file=sys.stderr)
     return 0
 
 
-def _layer_bound(metrics: dict, hw: Hardware) -> dict:
+def _machines(args: argparse.Namespace) -> list[Hardware]:
+    """The hardware file (or MAESTRO's defaults) with every combination of the overridden values."""
+    hw = read_hardware(args.hw) if args.hw else Hardware()
+    hw = dataclasses.replace(hw, step_offchip_bound=args.offchip_bound == "step")
+    values = [_whole_numbers(name, getattr(args, name)) or [getattr(hw, name)] for name in SWEPT]
+    return [dataclasses.replace(hw, **dict(zip(SWEPT, combo))) for combo in itertools.product(*values)]
+
+
+def _whole_numbers(name: str, text: str | None) -> list[int]:
+    """A comma-separated list of whole numbers >= 1 (empty when the option is not given)."""
+    if text is None:
+        return []
+    option = "--" + name.replace("_", "-")
+    items = [item.strip() for item in text.split(",")]
+    if not all(item.isdigit() for item in items):
+        raise InputError(f"{option}: {text!r} is not a comma-separated list of whole numbers")
+    numbers = [int(item) for item in items]
+    if min(numbers) < 1:
+        raise InputError(f"{option}: must be at least 1, got {min(numbers)}")
+    return list(dict.fromkeys(numbers))
+
+
+def _layer_bound(frame: pd.DataFrame, offchip_bw: np.ndarray, num_pes: np.ndarray) -> pd.DataFrame:
     """The metrics with runtime = max(analysis cycles, layer off-chip traffic / offchip_bw elements per cycle) and
-    the throughput and PE utilization that follow from it."""
-    cycles, _ = roofline(metrics["runtime_cycles"], offchip_elements(metrics), hw.offchip_bw)
-    throughput = metrics["num_macs"] / cycles if cycles else 0.0
-    return metrics | {"runtime_cycles": cycles, "throughput_macs_per_cycle": throughput,
-                      "pe_utilization": throughput / hw.num_pes}
+    the throughput and PE utilization that follow from it (per row: each row's machine)."""
+    cycles, _ = roofline(frame["runtime_cycles"].to_numpy(), offchip_elements(frame).to_numpy(), offchip_bw)
+    throughput = np.divide(frame["num_macs"].to_numpy(), cycles, out=np.zeros(len(cycles)), where=cycles != 0)
+    return frame.assign(runtime_cycles=cycles, throughput_macs_per_cycle=throughput,
+                        pe_utilization=throughput / num_pes)

@@ -77,3 +77,16 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-m", "dse", "maestro", str(bad), "--out", str(out)],
                          capture_output=True, text=True)
     assert run.returncode == 2 and "Traceback" not in run.stderr and "SpatialMop" in run.stderr
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [("--num-pes", "64,x", "not a comma-separated list"),
+                                                         ("--noc-bw", "0", "must be at least 1, got 0"),
+                                                         ("--offchip-bw", "-5", "not a comma-separated list")])
+def test_cli_rejects_bad_sweep_values(tmp_path: Path, option: str, value: str, message: str) -> None:
+    good = tmp_path / "good.m"
+    good.write_text("Network t {\nLayer L {\n" + GOOD + "\n}\n}\n")
+    out = tmp_path / "o.csv"
+    run = subprocess.run([sys.executable, "-m", "dse", "maestro", str(good), option, value, "--out", str(out)],
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert option in run.stderr and message in run.stderr and not out.exists()
