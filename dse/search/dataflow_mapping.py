@@ -49,6 +49,12 @@ def score(cost: Cost, objective: str) -> float:
     return float(cost.seconds * cost.energy_j)
 
 
+def rank(cost: Cost, objective: str) -> tuple[float, float, float]:
+    """The objective, then latency, then energy: of mappings that tie on the objective (cluster sizes often leave
+    the energy unchanged) the best is one no other beats on both latency and energy."""
+    return score(cost, objective), float(cost.seconds), float(cost.energy_j)
+
+
 def fits(cost: Cost, acc: DataflowAccelerator) -> bool:
     return cost.l1_bytes <= acc.l1_bytes and cost.l2_bytes <= acc.l2_bytes
 
@@ -95,7 +101,7 @@ def search(layer: Layer, acc: DataflowAccelerator, objective: str = "edp", exact
         method = "optuna"
     feasible = [(m, c) for m, c in tried if fits(c, acc)]
     pool = feasible or tried
-    best_m, best_c = min(pool, key=lambda mc: score(mc[1], objective))
+    best_m, best_c = min(pool, key=lambda mc: rank(mc[1], objective))
     front = pareto(np.array([float(c.seconds) for _, c in pool]), np.array([float(c.energy_j) for _, c in pool]))
     return MappingResult(best_m, evaluate(layer, acc, best_m), bool(feasible), len(tried), len(mappings), method,
                          [pool[i] for i in front])

@@ -89,3 +89,17 @@ def test_template_resolution_is_cached_and_still_rejects_bad_mappings() -> None:
     for _ in range(2):  # errors are not cached away
         with pytest.raises(InputError, match="Tc must be a positive integer"):
             acc.dataflow("CONV", sizes, {"Tc": 0})
+
+
+def test_ties_on_the_objective_go_to_the_faster_mapping() -> None:
+    """On NVDLA, conv2_1's cluster size leaves its energy exactly unchanged while latency falls 7.7x from Cl=1 to 8:
+    the energy objective must pick a point of the latency/energy front, not the first of the tied mappings."""
+    acc = load_accelerator("nvdla")
+    layer = next(l for l in build("vgg16").layers() if l.name == "conv2_1")
+    costs = [(m, evaluate(layer, acc, m)) for m in space(layer, acc)]
+    feasible = [(m, c) for m, c in costs if fits(c, acc)]
+    least = min(c.energy_j for _, c in feasible)
+    tied = [c.seconds for _, c in feasible if c.energy_j == least]
+    assert len(tied) > 1 and max(tied) > 2 * min(tied)
+    result = search(layer, acc, "energy")
+    assert result.cost.energy_j == least and result.cost.seconds == min(tied)
