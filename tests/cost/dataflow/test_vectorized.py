@@ -144,3 +144,37 @@ def test_machines_swept_in_one_pass(name: str) -> None:
         pairs += [(layer, hw) for layer in layers]
     assert len({hw for _, hw in pairs}) > 2
     _assert_exact([l for l, _ in pairs], [hw for _, hw in pairs], energy=acc.energy)
+
+
+def test_three_level_dataflow_on_random_machines() -> None:
+    """A KC-P dataflow with two Cluster directives (three levels: the middle one neither top nor innermost), random
+    shapes, tile and cluster sizes, machines and off-chip bounds: the vector pass (called directly, so no group can
+    fall back to the scalar path) equals one layer at a time."""
+    from dse.cost.dataflow.maestro_io import parse_dataflow
+    from dse.cost.dataflow.directives import MaestroLayer
+    from dse.cost.dataflow.vectorized import stack_machines
+
+    lines = ["TemporalMap(1,1) N", "SpatialMap(1,1) K", "TemporalMap({tc},{tc}) C", "TemporalMap(Sz(R),Sz(R)) R",
+             "TemporalMap(Sz(S),Sz(S)) S", "TemporalMap(Sz(R),1) Y", "TemporalMap(Sz(S),1) X", "Cluster({c1},P)",
+             "SpatialMap({sc},{sc}) C", "TemporalMap(Sz(R),1) Y", "TemporalMap(Sz(S),1) X", "Cluster({c2},P)",
+             "SpatialMap(1,1) C", "TemporalMap(Sz(R),1) Y", "TemporalMap(Sz(S),1) X"]
+    rng = np.random.default_rng(3)
+    layers, machines = [], []
+    for i in range(120):
+        r = int(rng.choice([1, 3, 5]))
+        y = int(rng.integers(r, 24))
+        sizes = dict(N=1, K=int(rng.integers(1, 80)), C=int(rng.integers(1, 70)), R=r, S=r, Y=y, X=y)
+        c2 = int(rng.choice([2, 4]))
+        sc = int(rng.choice([c2, 2 * c2]))
+        tc = int(rng.choice([sc, 2 * sc, 4 * sc]))
+        flow = parse_dataflow([l.format(tc=tc, c1=4 * c2, sc=sc, c2=c2) for l in lines], sizes, "three-level")
+        stride = int(rng.integers(1, 3))
+        layers.append(MaestroLayer(f"l{i}", "CONV", tuple(sizes.items()), flow, stride, stride, "three-level"))
+        machines.append(Hardware(num_pes=int(rng.choice([64, 256])), noc_bw=int(rng.choice([8, 64])),
+                                 step_offchip_bound=bool(rng.integers(0, 2))))
+    assert len({split(l)[0] for l in layers}) == 1
+    batch = group_metrics(layers, stack_machines(machines))
+    for i, (layer, hw) in enumerate(zip(layers, machines)):
+        single = layer_metrics(layer, hw)
+        wrong = [(k, batch[k][i], single[k]) for k in METRICS if not _same(batch[k][i], single[k])]
+        assert not wrong, (layer.name, wrong[:4])
