@@ -21,8 +21,9 @@ from dse.cost.dataflow.levels import INIT, INPUT, OUTPUT, OVERLAP, WEIGHT, Level
 from dse.errors import InputError
 
 
-def _distinct_rows(cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(one row index per distinct row of int columns, each row's distinct index). The columns are packed into one
+def distinct_rows(cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(first, inverse) of the rows of int columns: the index of each distinct row's first occurrence, in order of
+    appearance, and for every row the position of its distinct row in `first`. The columns are packed into one
     int64 per row when their value ranges fit in 62 bits, which np.unique sorts far faster than whole rows."""
     lows = [int(c.min()) for c in cols]
     bits = [(int(c.max()) - low).bit_length() for c, low in zip(cols, lows)]
@@ -33,7 +34,10 @@ def _distinct_rows(cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     else:
         _, first, inverse = np.unique(np.stack(cols, axis=1), axis=0, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], rank[inverse.reshape(-1)]
 
 
 @dataclass
@@ -126,7 +130,7 @@ class Engine:
         sizes and the level's own numbers, and a batch repeats few of those (mapping search: random shapes, few
         tile sizes). Rows never seen get analysed together; every row then records its first result as usual."""
         cols = [np.broadcast_to(v, rows.shape) for _, v in sorted(dims.items())] + [self._own_class(idx)[rows]]
-        first, inverse = _distinct_rows(cols)
+        first, inverse = distinct_rows(cols)
         keys = np.stack([c[first] for c in cols], axis=1).view(np.dtype((np.void, 8 * len(cols)))).ravel().tolist()
         where = (idx, tuple(sorted(dims)))
         index, bank = self._bank.get(where, ({}, LevelResult()))
@@ -155,7 +159,7 @@ class Engine:
             own = ([v for m in level.maps for v in (m.size, m.offset)] + list(level.dims.values())
                    + [level.units, level.noc_bw, level.noc_hops, level.simd_lanes])
             arrays = [v for v in own if isinstance(v, np.ndarray)]
-            self._classes[idx] = _distinct_rows(arrays)[1] if arrays else np.zeros(self.batch, dtype=np.int64)
+            self._classes[idx] = distinct_rows(arrays)[1] if arrays else np.zeros(self.batch, dtype=np.int64)
         return self._classes[idx]
 
     def _sub(self, idx: int, dims: dict[str, int], need, rows: np.ndarray | None) -> LevelResult | None:

@@ -239,9 +239,8 @@ def _evaluate(items: list[tuple[Layer, Table, np.ndarray]], designs: list[Datafl
             machines[layer.elem_bytes] = [design.machine(layer.elem_bytes) for design in designs]
         prototype = _as_maestro(prob, designs[0], flow, layer.name)
         numbers = np.tile(fill(prototype, columns, rows.shape[1]), (len(designs), 1))
-        which = np.repeat(np.arange(len(designs)), rows.shape[1])
         parts.append(Part(prototype, machines[layer.elem_bytes], numbers, np.arange(done, done + rows.size),
-                          which=which))
+                          which=_design_of(rows)))
         mac.append((layer, rows))
         done += rows.size
     pieces = []
@@ -263,12 +262,17 @@ def _spread(items: list[tuple[Layer, np.ndarray]], value) -> np.ndarray:
     return np.repeat(np.array([value(layer) for layer, _ in items]), [rows.size for _, rows in items])
 
 
+def _design_of(rows: np.ndarray) -> np.ndarray:
+    """The design index of each of a layer's rows, raveled from their (designs, mappings) layout."""
+    return np.repeat(np.arange(rows.shape[0]), rows.shape[1])
+
+
 def _design_rows(designs: list[DataflowAccelerator], items: list[tuple[Layer, np.ndarray]]) -> DataflowAccelerator:
     """The design of every row, in the items' order (rows (designs, mappings), raveled): the one design, or its
     DESIGN_NUMBERS as arrays over rows."""
     if len(designs) == 1:
         return designs[0]
-    which = np.concatenate([np.repeat(np.arange(len(designs)), rows.shape[1]) for _, rows in items])
+    which = np.concatenate([_design_of(rows) for _, rows in items])
     return dataclasses.replace(designs[0], **{f: np.array([getattr(x, f) for x in designs])[which]
                                               for f in DESIGN_NUMBERS})
 

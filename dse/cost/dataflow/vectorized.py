@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dse.cost.dataflow.analysis import Engine
+from dse.cost.dataflow.analysis import Engine, distinct_rows
 from dse.cost.dataflow.directives import CLUSTER, Directive, Hardware, MaestroLayer
 from dse.cost.dataflow.energy import EnergyTable
 from dse.cost.dataflow.metrics import METRICS, layer_metrics, metrics_of
@@ -168,7 +168,7 @@ def metrics_parts(parts: Sequence[Part], n: int, compat: str = "fixed", energy: 
         numbers = np.concatenate([p.numbers for p in members])[order]
         owner = np.repeat(np.arange(len(members)), [len(p.rows) for p in members])[order]
         local = np.concatenate([np.arange(len(p.rows)) for p in members])[order]
-        first, inverse = _distinct(np.column_stack([numbers, which]))
+        first, inverse = distinct_rows([*numbers.T, which])
         values = None
         if len(first) >= min_group:
             try:
@@ -189,12 +189,3 @@ def metrics_parts(parts: Sequence[Part], n: int, compat: str = "fixed", energy: 
         out[k] = col
     return out
 
-
-def _distinct(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(first, inverse): the index of each distinct row's first occurrence, in order of appearance, and for every
-    row the position of its distinct row in `first`."""
-    _, first, inverse = np.unique(numbers, axis=0, return_index=True, return_inverse=True)
-    order = np.argsort(first)
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return first[order], rank[inverse.ravel()]
