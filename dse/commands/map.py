@@ -8,13 +8,12 @@ import json
 from collections import Counter
 
 import numpy as np
-import pandas as pd
 
 from dse.cost.dataflow.model import Mapping, evaluate_batch
 from dse.cost.dataflow.problem import has_mac_form, problem
 from dse.hw.dataflow import DataflowAccelerator, load_accelerator
-from dse.search.dataflow_mapping import OBJECTIVES, MappingResult, search
-from dse.search.network_mapping import choose
+from dse.search.dataflow_mapping import MappingResult, search
+from dse.search.network_mapping import OBJECTIVES, choose
 from dse.workload import build, training
 from dse.workload.layer import Layer
 
@@ -54,10 +53,6 @@ def _choices(layers: list[Layer], acc: DataflowAccelerator, objective: str,
                            "network": {k: r.front[i][0] for (k, r), i in zip(results.items(), picks)}}
 
 
-def _score(seconds: pd.Series, energy_j: pd.Series, objective: str) -> pd.Series:
-    return {"latency": seconds, "energy": energy_j, "edp": seconds * energy_j}[objective]
-
-
 def _run(args: argparse.Namespace) -> int:
     acc = load_accelerator(args.accelerator)
     workload = build(args.workload, batch=args.batch) if args.batch else build(args.workload)
@@ -71,7 +66,7 @@ def _run(args: argparse.Namespace) -> int:
                      "edp_js": float(f["seconds"].sum() * f["energy_j"].sum()), "macs": float(f["macs"].sum())}
               for name, f in frames.items()}
     frame, default = frames[args.scope], frames["default"]
-    scores, default_scores = (_score(f["seconds"], f["energy_j"], args.objective) for f in (frame, default))
+    scores, default_scores = (OBJECTIVES[args.objective](f["seconds"], f["energy_j"]) for f in (frame, default))
     rows = [{"layer": layer.name, "op": layer.op.value, "pass": layer.pass_.value, "mapping": chosen[args.scope][k],
              "method": results[k].method, "evaluated": results[k].evaluated, "fits": results[k].fits,
              "cycles": float(frame["cycles"][i]), "energy_j": float(frame["energy_j"][i]),

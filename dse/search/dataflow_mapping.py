@@ -22,10 +22,9 @@ from dse.cost.dataflow.problem import has_mac_form, problem
 from dse.cost.record import Cost
 from dse.errors import InputError
 from dse.hw.dataflow import DataflowAccelerator, Parameter, extent
-from dse.search.network_mapping import pareto
+from dse.search.network_mapping import OBJECTIVES, pareto
 from dse.workload.layer import Layer
 
-OBJECTIVES = ("latency", "energy", "edp")
 
 
 @dataclass
@@ -42,11 +41,7 @@ class MappingResult:
 
 
 def score(cost: Cost, objective: str) -> float:
-    if objective == "latency":
-        return float(cost.seconds)
-    if objective == "energy":
-        return float(cost.energy_j)
-    return float(cost.seconds * cost.energy_j)
+    return float(OBJECTIVES[objective](cost.seconds, cost.energy_j))
 
 
 def rank(cost: Cost, objective: str) -> tuple[float, float, float]:

@@ -35,7 +35,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.spatial import ConvexHull
 
-NETWORK_OBJECTIVES = {
+#: Objective name -> its value from latency (s) and energy (J); elementwise on arrays and Series.
+OBJECTIVES = {
     "latency": lambda seconds, energy_j: seconds,
     "energy": lambda seconds, energy_j: energy_j,
     "edp": lambda seconds, energy_j: seconds * energy_j,
@@ -71,7 +72,7 @@ def choose(fronts: Sequence[tuple[np.ndarray, np.ndarray]], counts: Sequence[int
     """For each layer problem, the index into its Pareto front (seconds, energy_j arrays, as `pareto` orders
     them) that minimises the network objective of (sum of count x seconds, sum of count x energy); exact (see the
     module docstring)."""
-    total = NETWORK_OBJECTIVES[objective]
+    total = OBJECTIVES[objective]
     hulls = [lower_hull(np.asarray(s, dtype=float), np.asarray(e, dtype=float)) for s, e in fronts]
     start = np.zeros(2)
     steps, slopes, owner = [], [], []

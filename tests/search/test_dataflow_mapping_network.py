@@ -19,7 +19,7 @@ from dse.cost.dataflow.problem import has_mac_form, problem
 from dse.hw.dataflow import load_accelerator
 from dse.resources import accelerators
 from dse.search.dataflow_mapping import fits, search, space
-from dse.search.network_mapping import NETWORK_OBJECTIVES, choose, lower_hull, pareto
+from dse.search.network_mapping import OBJECTIVES, choose, lower_hull, pareto
 from dse.workload import build
 
 
@@ -51,7 +51,7 @@ def _brute_force(candidates: list[tuple[np.ndarray, np.ndarray]], counts: list[i
     copies = [c for c, m in zip(candidates, counts) for _ in range(m)]
     seconds = functools.reduce(np.add.outer, [s for s, _ in copies]).ravel()
     energy = functools.reduce(np.add.outer, [e for _, e in copies]).ravel()
-    return float(NETWORK_OBJECTIVES[objective](seconds, energy).min())
+    return float(OBJECTIVES[objective](seconds, energy).min())
 
 
 @pytest.mark.parametrize("objective", ["edp", "latency", "energy"])
@@ -73,7 +73,7 @@ def test_choice_equals_brute_force_on_random_instances(objective: str, integer: 
         picks = choose(fronts, counts, objective)
         total_s = sum(m * s[k] for (s, _), m, k in zip(fronts, counts, picks))
         total_e = sum(m * e[k] for (_, e), m, k in zip(fronts, counts, picks))
-        assert NETWORK_OBJECTIVES[objective](total_s, total_e) == pytest.approx(
+        assert OBJECTIVES[objective](total_s, total_e) == pytest.approx(
             _brute_force(candidates, counts, objective), rel=1e-12)
 
 
