@@ -12,7 +12,7 @@ import numpy as np
 from dse.cost.dataflow.model import Mapping, evaluate_batch
 from dse.cost.dataflow.problem import has_mac_form, problem
 from dse.hw.dataflow import DataflowAccelerator, load_accelerator
-from dse.search.dataflow_mapping import MappingResult, search
+from dse.search.dataflow_mapping import MappingResult, fits, search
 from dse.search.network_mapping import OBJECTIVES, choose
 from dse.workload import build, training
 from dse.workload.layer import Layer
@@ -72,7 +72,7 @@ def _run(args: argparse.Namespace) -> int:
              "cycles": float(frame["cycles"][i]), "energy_j": float(frame["energy_j"][i]),
              "l1_bytes": float(frame["l1_bytes"][i]), "l2_bytes": float(frame["l2_bytes"][i]),
              "score": float(scores[i]), "default_score": float(default_scores[i]),
-             "default_fits": bool(default["l1_bytes"][i] <= acc.l1_bytes and default["l2_bytes"][i] <= acc.l2_bytes)}
+             "default_fits": bool(fits(default.iloc[i], acc))}
             for i, (layer, k) in enumerate(zip(layers, keys))]
     if args.json:
         print(json.dumps({"workload": args.workload, "accelerator": acc.name, "dataflow": acc.dataflow_name,
