@@ -21,16 +21,22 @@ import dataclasses
 import itertools
 import random
 import time
-from statistics import median
 from pathlib import Path
+from statistics import median
 
 from dse.cost.dataflow.batch import evaluate_batch as maestro_batch
-from dse.cost.dataflow.maestro_io import read_hardware, read_mapping
 from dse.cost.dataflow.metrics import layer_metrics
-from dse.cost.dataflow.model import evaluate, evaluate_batch, evaluate_designs, evaluate_sweep, maestro_layer
+from dse.cost.dataflow.model import (
+    evaluate,
+    evaluate_batch,
+    evaluate_designs,
+    evaluate_sweep,
+    maestro_layer,
+)
 from dse.cost.dataflow.problem import Problem, has_mac_form
 from dse.cost.dataflow.vectorized import metrics_many
 from dse.hw.dataflow import load_accelerator, resolve_symbolic, resolve_template
+from dse.hw.maestro_io import read_hardware, read_mapping
 from dse.search.dataflow_mapping import space
 from dse.workload import build
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import optuna
 
-from dse.search import runner
-from dse.search.explore import default_config
-from dse.search.problems import PROBLEMS
+from dse.explore import runner
+from dse.explore.problems import PROBLEMS
+from dse.explore.run import default_config
 
 
 class Timed:

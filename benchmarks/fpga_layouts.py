@@ -9,8 +9,8 @@ import pandas as pd
 
 from dse.cost.fpga import LAYOUTS, pass_cycles
 from dse.cost.fpga_network import network_specs
+from dse.cost.fpga_schedule import ef_train_schedule
 from dse.hw.fpga import load_board
-from dse.search.fpga_tiling import ef_train_schedule
 
 
 def main() -> None:

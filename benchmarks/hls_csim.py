@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from dse.commands.hls import searched_record
+from dse.cost.tiling_record import TilingRecord
 from dse.hls.csim import run
 from dse.hls.generate import generate
-from dse.search.tiling import TilingRecord
 
 
 def main() -> None:

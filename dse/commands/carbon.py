@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-import numpy as np
-
 from dse.commands.compare import add_job_arguments, profiles
-from dse.cost.carbon import breakeven_years, check_activity, indifference_activity, load_act
 
 BASIS_HELP = "embodied energy (J, the paper's measure) or carbon (g CO2e at --grid)"
 
@@ -32,6 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _breakeven(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from dse.cost.carbon import breakeven_years, check_activity, load_act
+
     activity = float(check_activity(args.activity))
     grid = load_act().grid(args.grid)
     inc, rep = profiles(args, [args.incumbent, args.replacement])[0]
@@ -49,6 +50,8 @@ def _breakeven(args: argparse.Namespace) -> int:
 
 
 def _indifference(args: argparse.Namespace) -> int:
+    from dse.cost.carbon import indifference_activity, load_act
+
     grid = load_act().grid(args.grid)
     x, y = profiles(args, [args.x, args.y])[0]
     roots = indifference_activity(x, y, args.lifetime_years, args.basis, grid)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from dse.cost.carbon import J_PER_KWH, Profile, check_activity, check_years, fleet_lifetime, load_act, profile, \
-    reference_seconds
-from dse.cost.platform import load_platform, platform_names
 from dse.errors import InputError
-from dse.plot.carbon import plot_breakeven, plot_lifetime
-from dse.workload.zoo import build
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dse.cost.carbon import Profile
 
 
 def add_job_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def profiles(args: argparse.Namespace, names: list[str]) -> tuple[list[Profile], list[str]]:
     """Carbon profiles of the named platforms running the job of `args`, and their precisions."""
+    from dse.cost.carbon import check_years, load_act, profile
+    from dse.cost.platform import load_platform
+    from dse.workload.zoo import build
+
     check_years(args.lifetime_years)
     act = load_act()
     workload = build(args.workload, batch=args.batch)
@@ -53,6 +56,10 @@ def profiles(args: argparse.Namespace, names: list[str]) -> tuple[list[Profile],
 
 
 def table(profs: list[Profile], precisions: list[str], activity: float, years: float, grid: float) -> pd.DataFrame:
+    import pandas as pd
+
+    from dse.cost.carbon import J_PER_KWH, fleet_lifetime, reference_seconds
+
     t_ref = reference_seconds(profs)
     rows = []
     for p, precision in zip(profs, precisions):
@@ -79,6 +86,12 @@ def _out_dir(path: str, force: bool) -> Path:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from dse.cost.carbon import check_activity, load_act
+    from dse.cost.platform import platform_names
+    from dse.plot.carbon import plot_breakeven, plot_lifetime
+
     activity = float(check_activity(args.activity))
     names = platform_names(args.platforms)
     out = _out_dir(args.out, args.force) if args.out else None

@@ -25,8 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _explore(args: argparse.Namespace) -> int:
-    from dse.search.config import load_config
-    from dse.search.explore import default_config, explore, quick
+    from dse.explore.config import load_config
+    from dse.explore.run import default_config, explore, quick
 
     config = load_config(args.config) if args.config else default_config()
     if not config.studies:

@@ -5,17 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
-from dse.cost.fpga import LAYOUTS, evaluate
-from dse.cost.fpga_network import network_specs
 from dse.errors import InputError
-from dse.hw.fpga import load_board
-from dse.search.fpga_tiling import (Budget, Tiling, best_trial_tiling, ef_train_schedule, exact, feasible, fits,
-                                    optuna_study)
-from dse.search.tiling import TilingRecord, make_record
+from dse.hw.fpga import BRAM_BUDGET, DSP_BUDGET, LAYOUTS, load_board
+
+if TYPE_CHECKING:
+    from dse.cost.fpga_schedule import Budget, Tiling
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,8 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--batch", type=int, required=True)
         p.add_argument("--layout", default="reshaped_reuse", choices=LAYOUTS)
         p.add_argument("--clock-hz", type=float, dest="clock_hz", help="override the board clock")
-        p.add_argument("--dsp-budget", type=float, default=Budget().dsp, dest="dsp_budget")
-        p.add_argument("--bram-budget", type=float, default=Budget().bram, dest="bram_budget")
+        p.add_argument("--dsp-budget", type=float, default=DSP_BUDGET, dest="dsp_budget")
+        p.add_argument("--bram-budget", type=float, default=BRAM_BUDGET, dest="bram_budget")
     est.add_argument("--tiling", default="auto", help="auto (exact search), ef-train (Algorithm 1) or a YAML file")
     est.add_argument("--json", action="store_true", help="machine-readable totals")
     est.set_defaults(func=_estimate)
@@ -41,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _setup(args: argparse.Namespace):
+    from dse.cost.fpga_network import network_specs
+    from dse.cost.fpga_schedule import Budget
+
     board = load_board(args.board)
     if args.batch is None or args.batch <= 0:
         raise InputError(f"field --batch must be a positive integer, got {args.batch!r}")
@@ -51,6 +50,10 @@ def _setup(args: argparse.Namespace):
 
 
 def _tiling(args: argparse.Namespace, board, specs, budget: Budget) -> Tiling:
+    from dse.cost.fpga_schedule import Tiling, ef_train_schedule
+    from dse.cost.tiling_record import TilingRecord
+    from dse.search.fpga_tiling import exact
+
     if args.tiling == "auto":
         return exact(specs, args.batch, board, args.layout, budget).tiling
     if args.tiling == "ef-train":
@@ -64,6 +67,11 @@ def _tiling(args: argparse.Namespace, board, specs, budget: Budget) -> Tiling:
 
 
 def _estimate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from dse.cost.fpga import evaluate
+    from dse.cost.fpga_schedule import fits
+
     board, specs, clock, budget = _setup(args)
     tiling = _tiling(args, board, specs, budget)
     fits(specs, tiling, board)
@@ -92,6 +100,14 @@ def _estimate(args: argparse.Namespace) -> int:
 
 
 def _tile(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from dse.cost.fpga import evaluate
+    from dse.cost.fpga_schedule import fits
+    from dse.cost.tiling_record import TilingRecord, make_record
+    from dse.search.fpga_tiling import best_trial_tiling, exact, feasible, optuna_study
+
     board, specs, clock, budget = _setup(args)
     if args.trials <= 0:
         raise InputError(f"field --trials must be a positive integer, got {args.trials}")

@@ -6,15 +6,12 @@ import argparse
 import json
 import math
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from dse.errors import InputError
-from dse.hw.system import load_system
-from dse.mapping.baselines import computation_only, nsga2
-from dse.mapping.h2h import run_h2h
-from dse.mapping.problem import compile_problem
-from dse.workload.zoo import build
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STEP_NAMES = {1: "computation-prioritized", 2: "+ weight locality", 3: "+ activation fusion", 4: "+ locality remap"}
 
@@ -40,6 +37,12 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(f"--trials must be at least 1, got {args.trials}")
     if args.out and args.out.exists() and any(args.out.iterdir()) and not args.force:
         raise InputError(f"{args.out}: folder is not empty; pass --force to write into it")
+    from dse.hw.system import load_system
+    from dse.mapping.baselines import computation_only, nsga2
+    from dse.mapping.h2h import run_h2h
+    from dse.mapping.problem import compile_problem
+    from dse.workload.zoo import build
+
     system = load_system(args.system, args.bandwidth * 1e9)
     problem = compile_problem(build(args.workload), system)
     result = run_h2h(problem)
@@ -67,6 +70,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def summary_table(result, baselines: dict) -> pd.DataFrame:
     """One row per step and baseline: latency, energy, compute share, bytes over host links, % of step 2."""
+    import pandas as pd
+
     step2 = result.steps[2]
     rows = [{"step": str(k), "what": STEP_NAMES[k], **s.summary()} for k, s in result.steps.items()]
     rows += [{"step": name, "what": "baseline", **s.summary()} for name, s in baselines.items()]

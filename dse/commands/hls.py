@@ -5,15 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from dse.cost.fpga import evaluate
-from dse.cost.fpga_network import network_specs
 from dse.errors import InputError
-from dse.hls.csim import run
-from dse.hls.generate import generate
-from dse.hw.fpga import load_board
-from dse.search.fpga_tiling import Budget, exact, fits
-from dse.search.tiling import TilingRecord, make_record
+
+if TYPE_CHECKING:
+    from dse.cost.tiling_record import TilingRecord
 
 LAYOUT = "reshaped_reuse"
 
@@ -37,6 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def searched_record(board_name: str, network: str, batch: int) -> TilingRecord:
     """The exact-search tiling (as `dse fpga estimate --tiling auto` picks it) as a record."""
+    from dse.cost.fpga import evaluate
+    from dse.cost.fpga_network import network_specs
+    from dse.cost.fpga_schedule import Budget, fits
+    from dse.cost.tiling_record import make_record
+    from dse.hw.fpga import load_board
+    from dse.search.fpga_tiling import exact
+
     board = load_board(board_name)
     specs = network_specs(network, batch)
     budget = Budget()
@@ -50,6 +54,9 @@ def searched_record(board_name: str, network: str, batch: int) -> TilingRecord:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from dse.cost.tiling_record import TilingRecord
+    from dse.hls.generate import generate
+
     start = time.perf_counter()
     if args.tiling:
         if args.network is not None or args.batch is not None:
@@ -66,6 +73,8 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _csim(args: argparse.Namespace) -> int:
+    from dse.hls.csim import run
+
     result = run(args.project)
     print(result.output, end="")
     return 0 if result.passed else 1

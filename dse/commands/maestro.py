@@ -11,16 +11,15 @@ import dataclasses
 import itertools
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
-from dse.cost.dataflow.batch import evaluate_batch
-from dse.cost.dataflow.directives import Hardware
-from dse.cost.dataflow.maestro_io import read_hardware, read_mapping
-from dse.cost.dataflow.metrics import COMPAT, METRICS
-from dse.cost.dataflow.offchip import offchip_elements, roofline
 from dse.errors import InputError
+from dse.hw.directives import Hardware
+from dse.hw.maestro_io import COMPAT, read_hardware, read_mapping
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,6 +46,10 @@ SWEPT = ("num_pes", "noc_bw", "offchip_bw")
 
 
 def _run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from dse.cost.dataflow.batch import evaluate_batch
+
     machines = _machines(args)
     network, layers = read_mapping(args.mapping)
     frame = evaluate_batch([l for _ in machines for l in layers], [hw for hw in machines for _ in layers],
@@ -90,6 +93,10 @@ def _whole_numbers(name: str, text: str | None) -> list[int]:
 def _layer_bound(frame: pd.DataFrame, offchip_bw: np.ndarray, num_pes: np.ndarray) -> pd.DataFrame:
     """The metrics with runtime = max(analysis cycles, layer off-chip traffic / offchip_bw elements per cycle) and
     the throughput and PE utilization that follow from it (per row: each row's machine)."""
+    import numpy as np
+
+    from dse.cost.dataflow.offchip import offchip_elements, roofline
+
     cycles, _ = roofline(frame["runtime_cycles"].to_numpy(), offchip_elements(frame).to_numpy(), offchip_bw)
     throughput = np.divide(frame["num_macs"].to_numpy(), cycles, out=np.zeros(len(cycles)), where=cycles != 0)
     return frame.assign(runtime_cycles=cycles, throughput_macs_per_cycle=throughput,

@@ -6,16 +6,15 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
+from typing import TYPE_CHECKING
 
-import numpy as np
+from dse.search.objectives import OBJECTIVES
 
-from dse.cost.dataflow.model import Mapping, evaluate_batch
-from dse.cost.dataflow.problem import has_mac_form, problem
-from dse.hw.dataflow import DataflowAccelerator, load_accelerator
-from dse.search.dataflow_mapping import MappingResult, fits, search
-from dse.search.network_mapping import OBJECTIVES, choose
-from dse.workload import build, training
-from dse.workload.layer import Layer
+if TYPE_CHECKING:
+    from dse.cost.dataflow.model import Mapping
+    from dse.hw.dataflow import DataflowAccelerator
+    from dse.search.dataflow_mapping import MappingResult
+    from dse.workload.layer import Layer
 
 SCOPES = ("network", "layer")
 
@@ -40,6 +39,12 @@ def _choices(layers: list[Layer], acc: DataflowAccelerator, objective: str,
              trials: int) -> tuple[list, dict[object, MappingResult], dict[str, dict[object, Mapping]]]:
     """Per layer its search key (identical problems are searched once), the search result of each key, and per
     scope the mapping of each key."""
+    import numpy as np
+
+    from dse.cost.dataflow.problem import has_mac_form, problem
+    from dse.search.dataflow_mapping import search
+    from dse.search.network_mapping import choose
+
     keys = [(problem(l), l.elem_bytes) if has_mac_form(l) else l.name for l in layers]
     results: dict[object, MappingResult] = {}
     for layer, key in zip(layers, keys):
@@ -54,6 +59,11 @@ def _choices(layers: list[Layer], acc: DataflowAccelerator, objective: str,
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dse.cost.dataflow.model import evaluate_batch
+    from dse.hw.dataflow import load_accelerator
+    from dse.search.dataflow_mapping import fits
+    from dse.workload import build, training
+
     acc = load_accelerator(args.accelerator)
     workload = build(args.workload, batch=args.batch) if args.batch else build(args.workload)
     if args.training:

@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from dse.search.explore import load_run_config, summarise
+    from dse.explore.run import load_run_config, summarise
 
     run_dir = Path(args.run_dir)
     summarise(load_run_config(run_dir), run_dir, args.storage)
@@ -35,9 +35,9 @@ def _plot_pareto(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from dse.errors import InputError
+    from dse.explore.results import pairwise_front
+    from dse.explore.run import load_run_config
     from dse.plot.pareto import plot_front
-    from dse.search.explore import load_run_config
-    from dse.search.results import pairwise_front
 
     run_dir = Path(args.run_dir)
     config = load_run_config(run_dir)

@@ -20,8 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _worker(args: argparse.Namespace) -> int:
     from dse.errors import InputError
-    from dse.search.config import load_config
-    from dse.search.runner import create_or_load, open_storage, run_worker
+    from dse.explore.config import load_config
+    from dse.explore.runner import create_or_load, open_storage, run_worker
 
     if args.trials <= 0 or args.heartbeat_seconds <= 0:
         raise InputError(f"--trials and --heartbeat-seconds must be positive, got {args.trials} and "

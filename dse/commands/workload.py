@@ -7,15 +7,12 @@ import json
 import sys
 import warnings
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from dse.errors import InputError
-from dse.workload.graph import Workload
-from dse.workload.layer import Pass
-from dse.workload.maestro_export import export_maestro
-from dse.workload.training import training
-from dse.workload.zoo import MODELS, build, describe
+
+if TYPE_CHECKING:
+    from dse.workload.graph import Workload
 
 SHOW_COLUMNS = ["name", "op", "pass", "N", "K", "C", "Y", "X", "R", "S", "stride", "macs", "flops", "params"]
 
@@ -45,16 +42,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from dse.workload.zoo import MODELS, describe
+
     rows = [{"name": name, "description": describe(name)} for name in MODELS]
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        print(pd.DataFrame(rows).to_string(index=False))
+        width = max(len(r["name"]) for r in rows)
+        print(f"{'name':{width}s}  description")
+        for r in rows:
+            print(f"{r['name']:{width}s}  {r['description']}")
     return 0
 
 
 def summary(workload: Workload) -> dict:
     """Totals for JSON: `layers` counts forward conv/fc/matmul/LSTM layers, as H2H counts them."""
+    from dse.workload.layer import Pass
+
     totals = workload.totals()
     rows = workload.layers()
     passes = {}
@@ -77,6 +81,8 @@ def summary(workload: Workload) -> dict:
 
 def load(name: str, batch: int | None, seq_len: int | None) -> Workload:
     """A zoo model by name, or an ONNX file by path; import warnings go to stderr as one line each."""
+    from dse.workload.zoo import build
+
     if not name.endswith(".onnx"):
         return build(name, batch=batch, seq_len=seq_len)
     from dse.workload.onnx_import import from_onnx
@@ -92,6 +98,10 @@ def load(name: str, batch: int | None, seq_len: int | None) -> Workload:
 
 
 def _show(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from dse.workload.training_passes import training
+
     workload = load(args.name, args.batch, args.seq_len)
     if args.training:
         workload = training(workload, optimizer=args.optimizer)
@@ -111,6 +121,8 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from dse.workload.maestro_export import export_maestro
+
     out = Path(args.maestro)
     if out.exists() and not args.force:
         raise InputError(f"{out}: file exists; pass --force to overwrite it")

@@ -22,13 +22,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dse.cost.fpga_resources import ceil_div, conv_bram, conv_dsp, ifm_depth, ofm_depth, wei_depth
 from dse.cost.fpga_network import ConvSpec, dims, training_flops
+from dse.cost.fpga_resources import (
+    ceil_div,
+    conv_bram,
+    conv_dsp,
+    ifm_depth,
+    ofm_depth,
+    wei_depth,
+)
 from dse.cost.record import Cost
 from dse.errors import InputError
-from dse.hw.fpga import FPGABoard
+from dse.hw.fpga import LAYOUTS, FPGABoard
 
-LAYOUTS = ("bchw", "bhwc_reuse", "reshaped", "reshaped_reuse")
 _REUSE = {"bchw": False, "bhwc_reuse": True, "reshaped": False, "reshaped_reuse": True}
 
 

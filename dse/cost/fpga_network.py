@@ -1,22 +1,17 @@
 """Networks in EF-Train's layer form [M, N, R, C, K, S]: conv and FC layers in execution order, each with the
 ReLU, max-pool and batch-norm that follow it (those run fused into the conv engine's load/store path or, for BN,
 in a separate unit).
-
-EF-Train's AlexNet takes 3x227x227 input (the Caffe BVLC model); the zoo's `alexnet` is torchvision's 224 variant
-with 64/192 first channels. `ef_train_alexnet` builds the 227 Caffe variant here so paper comparisons use the
-paper's network while the zoo stays torchvision-faithful.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import networkx as nx
+import numpy as np
 
 from dse.errors import InputError
 from dse.workload import build
-from dse.workload.builder import Builder
 from dse.workload.graph import Workload
 from dse.workload.layer import Layer, Op
 
@@ -38,33 +33,10 @@ class ConvSpec:
     bn: bool
 
 
-def ef_train_alexnet(batch: int = 1) -> Workload:
-    """AlexNet as EF-Train runs it: Caffe BVLC single-tower layout at 3x227x227 (96-256-384-384-256, FC 4096-4096-1000)."""
-    b = Builder("ef_train_alexnet", batch, (3, 227, 227))
-    for i, (K, R, stride, pad, pool) in enumerate(
-            [(96, 11, 4, 0, True), (256, 5, 1, 2, True), (384, 3, 1, 1, False), (384, 3, 1, 1, False),
-             (256, 3, 1, 1, True)], start=1):
-        b.conv(f"conv{i}", K, R, stride, pad)
-        b.act(f"relu{i}")
-        if pool:
-            b.pool(f"pool{i}", 3, 2)
-    for i, width in enumerate([4096, 4096, 1000], start=6):
-        b.fc(f"fc{i}", width)
-        if i < 8:
-            b.act(f"fc{i}_relu")
-    return b.build()
-
-
-#: Networks built here rather than in the zoo (see module docstring).
-LOCAL_NETWORKS = {"ef_train_alexnet": ef_train_alexnet}
-
-
 def workload(name: str, batch: int) -> Workload:
-    """A zoo network or a local one, by name."""
+    """A zoo network by name, with the batch checked."""
     if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
         raise InputError(f"network {name!r}: field batch must be a positive integer, got {batch!r}")
-    if name in LOCAL_NETWORKS:
-        return LOCAL_NETWORKS[name](batch)
     return build(name, batch=batch)
 
 

@@ -14,6 +14,7 @@ from dse.cost import fpga as fpga_model
 from dse.cost import gpu as gpu_model
 from dse.cost import pim as pim_model
 from dse.cost.fpga_network import conv_specs
+from dse.cost.fpga_schedule import ef_train_schedule
 from dse.cost.record import Cost
 from dse.errors import InputError
 from dse.hw.embodied import Embodied, parse_embodied
@@ -22,9 +23,8 @@ from dse.hw.gpu import known_gpus, load_gpu
 from dse.hw.pim import known_pims, load_pim
 from dse.hw.values import load_yaml
 from dse.resources import accelerators
-from dse.search.fpga_tiling import ef_train_schedule
 from dse.workload.graph import Workload
-from dse.workload.training import training
+from dse.workload.training_passes import training
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import jinja2
 
+from dse.cost.tiling_record import TilingRecord
 from dse.errors import InputError
 from dse.hls import golden
 from dse.hls.golden import Buffers, KernelLayer
 from dse.hls.reference import BN_EPS, conv_out_size
 from dse.hls.reshape import fc_in_words
 from dse.hw.fpga import load_board
+from dse.identifiers import check_identifier
 from dse.resources import templates
-from dse.search.tiling import TilingRecord, check_identifier
 
 #: template -> file name in the project ({top} is the kernel's top function).
 PROJECT_FILES = {"kernel.h.j2": "{top}.h", "kernel.cpp.j2": "{top}.cpp", "testbench.cpp.j2": "{top}_tb.cpp",

@@ -15,10 +15,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dse.cost.dataflow.directives import Directive, Hardware
-from dse.cost.dataflow.energy import EnergyTable
-from dse.cost.dataflow.maestro_io import parse_dataflow
 from dse.errors import InputError
+from dse.hw.directives import Directive, EnergyTable, Hardware
+from dse.hw.maestro_io import parse_dataflow
 from dse.hw.values import load_yaml, mapping, number
 from dse.resources import accelerators
 

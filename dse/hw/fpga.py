@@ -9,10 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from dse.errors import InputError
 from dse.hw.values import load_yaml
 from dse.resources import accelerators
+
+#: Data layouts of EF-Train's training kernel in DRAM (§3): plain BCHW, BHWC with weight reuse, the reshaped layout
+#: with and without reuse. A design choice of the kernel, so it lives with the board records.
+LAYOUTS = ("bchw", "bhwc_reuse", "reshaped", "reshaped_reuse")
+#: EF-Train §2.5: the conv engine gets about 80% of the DSPs and 75% of the BRAM; the rest is for pooling, BN,
+#: address generation and extra weight-fetch buffers.
+DSP_BUDGET = 0.80
+BRAM_BUDGET = 0.75
 
 #: Integer-valued fields (counts) and real-valued fields of a board file, all required.
 _COUNTS = ("dsp", "bram_18k", "uram", "lut", "ff", "dma_words_per_cycle", "dma_start_cycles", "dsp_per_fp32_add", "dsp_per_fp32_mul", "dsp_per_fp32_mac",

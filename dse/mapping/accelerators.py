@@ -18,11 +18,11 @@ from typing import Protocol
 from dse.cost.dataflow.model import evaluate as dataflow_evaluate
 from dse.cost.fpga import bn_cycles, pass_cycles
 from dse.cost.fpga_network import layer_spec
+from dse.cost.fpga_schedule import ef_train_schedule
 from dse.errors import InputError
 from dse.hw.dataflow import load_accelerator
 from dse.hw.fpga import load_board
 from dse.hw.system import Accelerator, Design
-from dse.search.fpga_tiling import ef_train_schedule
 from dse.workload.layer import Layer
 
 

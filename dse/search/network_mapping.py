@@ -35,12 +35,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.spatial import ConvexHull
 
-#: Objective name -> its value from latency (s) and energy (J); elementwise on arrays and Series.
-OBJECTIVES = {
-    "latency": lambda seconds, energy_j: seconds,
-    "energy": lambda seconds, energy_j: energy_j,
-    "edp": lambda seconds, energy_j: seconds * energy_j,
-}
+from dse.search.objectives import OBJECTIVES
 
 
 def pareto(seconds: np.ndarray, energy_j: np.ndarray) -> np.ndarray:

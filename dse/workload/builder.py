@@ -7,10 +7,13 @@ layer takes its C, Y and X from what feeds it, a model written with the builder 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from dse.errors import InputError
-from dse.workload.graph import Workload, validate
 from dse.workload.layer import Layer, Op
+
+if TYPE_CHECKING:
+    from dse.workload.graph import Workload
 
 Shape = tuple[int, int, int]
 
@@ -19,6 +22,10 @@ class Builder:
     """Append layers to a `Workload`; each method returns the new layer's name for wiring."""
 
     def __init__(self, name: str, batch: int = 1, input_shape: Shape = (3, 224, 224), elem_bytes: int = 4) -> None:
+        from dse.workload.graph import (
+            Workload,  # networkx loads when a model is built, not when the zoo is listed
+        )
+
         self.workload = Workload(name=name)
         self.batch = batch
         self.elem_bytes = elem_bytes
@@ -159,4 +166,6 @@ class Builder:
 
     def build(self) -> Workload:
         """The finished graph, validated."""
+        from dse.workload.graph import validate
+
         return validate(self.workload)

@@ -8,12 +8,15 @@ for the backward passes), ``grad`` (a gradient flowing backward) or ``order`` (a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import networkx as nx
-import pandas as pd
 
 from dse.errors import InputError
 from dse.workload.layer import Layer, Op, Pass
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TOTAL_FIELDS = ("macs", "flops", "params", "input_bytes", "weight_bytes", "output_bytes")
 
@@ -63,6 +66,8 @@ class Workload(nx.DiGraph):
 
     def table(self) -> pd.DataFrame:
         """One row per layer, in topological order."""
+        import pandas as pd  # only tables need it; the zoo and the command line start without
+
         return pd.DataFrame([l.as_row() for l in self.layers()])
 
 

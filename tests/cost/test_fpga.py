@@ -5,8 +5,8 @@ import pytest
 
 from dse.cost.fpga import Candidates, bn_cycles, evaluate, pass_cycles
 from dse.cost.fpga_network import ConvSpec, network_specs, training_flops
+from dse.cost.fpga_schedule import ef_train_schedule
 from dse.hw.fpga import load_board
-from dse.search.fpga_tiling import ef_train_schedule
 
 ZCU = load_board("zcu102")  # p = 4 words/cycle, t_start = 400 cycles
 

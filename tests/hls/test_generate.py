@@ -1,8 +1,8 @@
 """Generated projects: numbers from the record, C simulation passes with g++, and can fail."""
 
 import re
-import struct
 import shutil
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from dse.cli import main
+from dse.cost.tiling_record import TilingRecord
 from dse.errors import InputError
 from dse.hls.csim import run
 from dse.hls.generate import generate
@@ -17,7 +18,6 @@ from dse.hls.golden import BN_VECTORS, LEARNING_RATE
 from dse.hls.reference import BN_EPS
 from dse.hls.reshape import features_from_dram
 from dse.hw.fpga import load_board
-from dse.search.tiling import TilingRecord
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

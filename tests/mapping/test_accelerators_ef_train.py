@@ -4,10 +4,10 @@ import math
 
 from dse.cost.fpga import bn_cycles, pass_cycles
 from dse.cost.fpga_network import layer_spec
+from dse.cost.fpga_schedule import ef_train_schedule
 from dse.hw.fpga import load_board
 from dse.hw.system import load_system
 from dse.mapping.accelerators import model_of
-from dse.search.fpga_tiling import ef_train_schedule
 from dse.workload import Layer, Op
 
 

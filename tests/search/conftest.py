@@ -1,6 +1,6 @@
 import pytest
 
-from dse.search import problems
+from dse.explore import problems
 
 from .toy_problem import Parabola
 

@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from dse.errors import InputError
-from dse.search.config import load_config, parse_config
-from dse.search.explore import explore
+from dse.explore.config import load_config, parse_config
+from dse.explore.run import explore
 
 from .toy_problem import config_dict
 

@@ -13,10 +13,11 @@ import yaml
 from dse.cost.fpga import Candidates, buffer_depths, evaluate
 from dse.cost.fpga_network import ConvSpec, network_specs
 from dse.cost.fpga_resources import conv_bram
+from dse.cost.fpga_schedule import Budget, Tiling, fits
+from dse.cost.tiling_record import TilingRecord, make_record
 from dse.errors import InputError
 from dse.hw.fpga import load_board
-from dse.search.fpga_tiling import Budget, Tiling, best_trial_tiling, exact, feasible, fits, optuna_study
-from dse.search.tiling import TilingRecord, make_record
+from dse.search.fpga_tiling import best_trial_tiling, exact, feasible, optuna_study
 
 ZCU = load_board("zcu102")
 TINY = [ConvSpec("a", 8, 3, 6, 6, 3, 1, 1, True, 2, False), ConvSpec("b", 12, 8, 3, 3, 3, 1, 1, True, 0, False),
@@ -46,7 +47,7 @@ def test_exact_equals_brute_force_on_a_tiny_case():
 @pytest.mark.parametrize("board, network, batch", [("zcu102", "vgg16", 16), ("pynq-z1", "ef_train_1x", 128),
                                                    ("kv260", "lenet10", 32), ("ultra96v2", "ef_train_alexnet", 4)])
 def test_exact_stays_within_budget_and_beats_algorithm_1(board, network, batch):
-    from dse.search.fpga_tiling import ef_train_schedule
+    from dse.cost.fpga_schedule import ef_train_schedule
     b = load_board(board)
     specs = network_specs(network, batch)
     result = exact(specs, batch, b)

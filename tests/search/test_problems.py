@@ -9,12 +9,12 @@ from dse.cost.carbon import lifetime_carbon_g
 from dse.cost.fpga import evaluate as fpga_evaluate
 from dse.cost.fpga_network import network_specs
 from dse.cost.platform import load_platform
+from dse.cost.tiling_record import TilingRecord
+from dse.explore.problems import PROBLEMS
 from dse.hw.fpga import load_board
 from dse.hw.system import load_system
 from dse.mapping.h2h import run_h2h
 from dse.mapping.problem import compile_problem
-from dse.search.problems import PROBLEMS
-from dse.search.tiling import TilingRecord
 from dse.workload import build
 
 
@@ -32,7 +32,7 @@ def test_fpga_tiling_point_is_the_models_cost_of_its_tiling(tmp_path):
     record = TilingRecord.load(problem.artifacts(p, tmp_path)["tiling record"])
     assert record.Tm == 5 and record.board == "pynq-z1"
     specs = network_specs("ef_train_1x", 8)
-    from dse.search.fpga_tiling import Tiling
+    from dse.cost.fpga_schedule import Tiling
 
     tiling = Tiling(record.Tm, tuple(l.Tr for l in record.layers), tuple(l.M_on for l in record.layers))
     cost = fpga_evaluate(specs, tiling.candidates(), 8, board)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dse.search import problems
-from dse.search.problems import Problem
+from dse.explore import problems
+from dse.explore.problems import Problem
 
 OFFSET = {"a": 0.0, "b": 5.0, "c": 50.0}
 

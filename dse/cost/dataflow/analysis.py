@@ -15,10 +15,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dse.cost.dataflow.directives import Hardware, MaestroLayer
 from dse.cost.dataflow.elementwise import _any, _div, _max, _not, _ratio, _sel
-from dse.cost.dataflow.levels import INIT, INPUT, OUTPUT, OVERLAP, WEIGHT, Level, _State, build_levels
+from dse.cost.dataflow.levels import (
+    INIT,
+    INPUT,
+    OUTPUT,
+    OVERLAP,
+    WEIGHT,
+    Level,
+    _State,
+    build_levels,
+)
 from dse.errors import InputError
+from dse.hw.directives import Hardware, MaestroLayer
 
 
 def distinct_rows(cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

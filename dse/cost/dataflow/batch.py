@@ -10,10 +10,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from dse.cost.dataflow.directives import Hardware, MaestroLayer
-from dse.cost.dataflow.energy import EnergyTable
 from dse.cost.dataflow.metrics import METRICS
 from dse.cost.dataflow.vectorized import metrics_many
+from dse.hw.directives import EnergyTable, Hardware, MaestroLayer
 
 
 def evaluate_batch(layers: Iterable[MaestroLayer], hw: Hardware | Iterable[Hardware], compat: str = "fixed",

@@ -1,20 +1,9 @@
-"""Per-access energies in units of one MAC's energy, and MAESTRO's energy sum over access counts."""
+"""MAESTRO's energy sum over access counts, in units of one MAC's energy (the table is a hardware record,
+`dse.hw.directives.EnergyTable`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class EnergyTable:
-    """MAESTRO's default table (cost-model constants): an L2 access costs 18.61 MACs, an L1 access 1.68, a MAC 1,
-    and a MAC is 0.23 pJ. DRAM energy per byte of off-chip traffic is kept apart (MAESTRO has none: 0 by default)."""
-
-    l2_macunits: float = 18.61
-    l1_macunits: float = 1.68
-    mac_macunits: float = 1.0
-    mac_j: float = 0.23e-12
-    dram_j_per_byte: float = 0.0
+from dse.hw.directives import EnergyTable
 
 
 def energy_terms(counts: dict, macs: float, table: EnergyTable) -> dict[str, float]:

@@ -18,9 +18,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dse.cost.dataflow.directives import CLUSTER, SPATIAL, TEMPORAL, Directive, Hardware, MaestroLayer
 from dse.cost.dataflow.elementwise import _any, _div, _max, _min, _not, _sel
 from dse.errors import InputError
+from dse.hw.directives import (
+    CLUSTER,
+    SPATIAL,
+    TEMPORAL,
+    Directive,
+    Hardware,
+    MaestroLayer,
+)
 
 INIT, STEADY, EDGE = 0, 1, 2
 INPUT, WEIGHT, OUTPUT = "input", "filter", "output"

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from dse.cost.dataflow.directives import TEMPORAL, Directive
 from dse.errors import InputError
 from dse.hw.dataflow import DataflowAccelerator, Placeholder, is_count, resolve_symbolic
+from dse.hw.directives import TEMPORAL, Directive
 
 #: Parameter name -> one value per mapping (numpy int array, list of ints), or a DataFrame with those columns.
 Table = Mapping[str, np.ndarray | Sequence[int]] | pd.DataFrame

@@ -6,11 +6,11 @@ import math
 
 from dse.cost.dataflow.analysis import Engine, LevelResult
 from dse.cost.dataflow.elementwise import _ratio
+from dse.cost.dataflow.energy import energy_terms
 from dse.cost.dataflow.levels import INPUT, OUTPUT, WEIGHT
-from dse.cost.dataflow.directives import Hardware, MaestroLayer
-from dse.cost.dataflow.energy import EnergyTable, energy_terms
+from dse.hw.directives import EnergyTable, Hardware, MaestroLayer
+from dse.hw.maestro_io import COMPAT
 
-COMPAT = ("maestro", "fixed")
 TENSORS = (INPUT, WEIGHT, OUTPUT)
 COUNT_NAMES = [f"{t}_{lv}_{k}" for t in TENSORS for lv in ("l2", "l1") for k in ("read", "write")]
 #: Metrics `dse maestro` writes, in order (all reference metrics except the CSV's buggy energy column).

@@ -27,7 +27,6 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from dse.cost.dataflow.directives import Directive, MaestroLayer
 from dse.cost.dataflow.mappings import Table, resolve_table, table_rows
 from dse.cost.dataflow.metrics import METRICS, layer_metrics
 from dse.cost.dataflow.offchip import offchip_elements, roofline
@@ -36,6 +35,7 @@ from dse.cost.dataflow.vectorized import Part, fill, metrics_parts
 from dse.cost.record import Cost
 from dse.errors import InputError
 from dse.hw.dataflow import DataflowAccelerator
+from dse.hw.directives import Directive, MaestroLayer
 from dse.workload.layer import Layer
 
 Mapping = dict[str, int]

@@ -21,11 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from dse.cost.dataflow.analysis import Engine, distinct_rows
-from dse.cost.dataflow.directives import CLUSTER, Directive, Hardware, MaestroLayer
-from dse.cost.dataflow.energy import EnergyTable
 from dse.cost.dataflow.metrics import METRICS, layer_metrics, metrics_of
 from dse.errors import InputError
 from dse.hw.dataflow import Placeholder
+from dse.hw.directives import CLUSTER, Directive, EnergyTable, Hardware, MaestroLayer
 
 #: Smallest group worth a vector pass (below it the scalar path is faster; see benchmarks/dataflow_speed.py).
 MIN_GROUP = 16

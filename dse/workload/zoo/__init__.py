@@ -9,10 +9,13 @@ from __future__ import annotations
 import difflib
 import inspect
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dse.errors import InputError
 from dse.registry import collect
-from dse.workload.graph import Workload
+
+if TYPE_CHECKING:
+    from dse.workload.graph import Workload
 
 #: name -> builder. Builders take `batch` and, for sequence models, `seq_len` and other keyword options.
 MODELS: dict[str, Callable[..., Workload]] = collect(__name__, __path__, "MODELS")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dse.workload.builder import Builder
-from dse.workload.graph import Workload
+
+if TYPE_CHECKING:
+    from dse.workload.graph import Workload
 
 VGG16_CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
 
@@ -191,6 +195,25 @@ def lenet10(batch: int = 128) -> Workload:
     return _ef_train_cifar("lenet10", batch, convs, {1, 2, 3}, [64, 10])
 
 
+def ef_train_alexnet(batch: int = 1) -> Workload:
+    """AlexNet as EF-Train runs it: Caffe BVLC single tower at 3x227x227, 96-256-384-384-256, FC 4096-4096-1000.
+
+    The zoo's `alexnet` is torchvision's 224 variant with 64/192 first channels; paper comparisons use this one."""
+    b = Builder("ef_train_alexnet", batch, (3, 227, 227))
+    for i, (K, R, stride, pad, pool) in enumerate(
+            [(96, 11, 4, 0, True), (256, 5, 1, 2, True), (384, 3, 1, 1, False), (384, 3, 1, 1, False),
+             (256, 3, 1, 1, True)], start=1):
+        b.conv(f"conv{i}", K, R, stride, pad)
+        b.act(f"relu{i}")
+        if pool:
+            b.pool(f"pool{i}", 3, 2)
+    for i, width in enumerate([4096, 4096, 1000], start=6):
+        b.fc(f"fc{i}", width)
+        if i < 8:
+            b.act(f"fc{i}_relu")
+    return b.build()
+
+
 MODELS = {
     "alexnet": alexnet,
     "vgg16": vgg16,
@@ -200,4 +223,5 @@ MODELS = {
     "mobilenet_v2": mobilenet_v2,
     "ef_train_1x": ef_train_1x,
     "lenet10": lenet10,
+    "ef_train_alexnet": ef_train_alexnet,
 }

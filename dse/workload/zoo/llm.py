@@ -16,13 +16,14 @@ head, no biases anywhere. Modelling choices:
 from __future__ import annotations
 
 from dataclasses import replace
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from dse.errors import InputError
 from dse.workload.builder import Builder
-from dse.workload.graph import Workload
 from dse.workload.layer import Layer, Op
+
+if TYPE_CHECKING:
+    from dse.workload.graph import Workload
 
 LAYERS = 26
 HIDDEN = 3200
@@ -135,8 +136,10 @@ def openllama_3b_lora(batch: int = 1, seq_len: int = 512, rank: int = LORA_RANK)
         layer = workload.layer(node)
         if layer.has_weights and node not in adapters:
             workload.nodes[node]["layer"] = replace(layer, trainable=False)
+    import networkx
+
     for matmul, operand in operands.items():
-        upstream = nx.ancestors(workload, operand) | {operand}
+        upstream = networkx.ancestors(workload, operand) | {operand}
         if not upstream & adapters:
             workload.nodes[matmul]["layer"] = replace(workload.layer(matmul), trainable=False)
     return workload

@@ -19,10 +19,14 @@ Every node carries `backbone` (its modality stream, or `fusion` for layers after
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dse.workload.builder import Builder
-from dse.workload.graph import Workload
 from dse.workload.layer import Layer, Op
 from dse.workload.zoo.cnn import vgg16_convs
+
+if TYPE_CHECKING:
+    from dse.workload.graph import Workload
 
 #: Backbone of the layers after the modality streams merge (task heads included).
 FUSION = "fusion"

@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from dse.workload.builder import Builder
-from dse.workload.graph import Workload
 from dse.workload.layer import Layer, Op
+
+if TYPE_CHECKING:
+    from dse.workload.graph import Workload
 
 FEATURE = 2048
 SNIPPET_FRAMES = 16

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from dse.cost.dataflow.directives import Hardware
-from dse.cost.dataflow.maestro_io import read_hardware, read_mapping
 from dse.cost.dataflow.metrics import layer_metrics
 from dse.errors import InputError
+from dse.hw.directives import Hardware
+from dse.hw.maestro_io import read_hardware, read_mapping
 
 REF = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "maestro"
 GOOD = "Type: CONV\nDimensions { K: 4, C: 2, R: 3, S: 3, Y: 8, X: 8 }\nDataflow {\nSpatialMap(1,1) K;\n}"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from dse.cost.dataflow.batch import evaluate_batch
-from dse.cost.dataflow.directives import Hardware
-from dse.cost.dataflow.maestro_io import read_hardware, read_mapping
 from dse.cost.dataflow.metrics import METRICS, layer_metrics
+from dse.hw.directives import Hardware
+from dse.hw.maestro_io import read_hardware, read_mapping
 
 REF = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "maestro"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dse.cost.dataflow.directives import Hardware
-from dse.cost.dataflow.maestro_io import read_hardware, read_mapping
 from dse.cost.dataflow.metrics import layer_metrics
+from dse.hw.directives import Hardware
+from dse.hw.maestro_io import read_hardware, read_mapping
 
 REF = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "maestro"
 

@@ -24,12 +24,12 @@ import pytest
 import yaml
 
 from dse.cli import main
-from dse.cost.dataflow.directives import Hardware
-from dse.cost.dataflow.maestro_io import read_mapping
 from dse.cost.dataflow.metrics import layer_metrics
 from dse.cost.dataflow.model import evaluate, evaluate_batch
 from dse.errors import InputError
 from dse.hw.dataflow import load_accelerator
+from dse.hw.directives import Hardware
+from dse.hw.maestro_io import read_mapping
 from dse.resources import accelerators
 from dse.workload import build
 from dse.workload.layer import Layer, Op

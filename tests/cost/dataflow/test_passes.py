@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from dse.cli import main
-from dse.cost.dataflow.maestro_io import read_mapping
 from dse.cost.dataflow.model import evaluate
 from dse.cost.dataflow.problem import problem
 from dse.hw.dataflow import load_accelerator
+from dse.hw.maestro_io import read_mapping
 from dse.workload import build
 from dse.workload.layer import Layer, Op, Pass
 from dse.workload.maestro_export import maestro_dims

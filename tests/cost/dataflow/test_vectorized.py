@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dse.cost.dataflow.directives import Hardware
-from dse.cost.dataflow.maestro_io import read_hardware, read_mapping
 from dse.cost.dataflow.metrics import METRICS, layer_metrics
 from dse.cost.dataflow.model import evaluate, evaluate_batch, maestro_layer
 from dse.cost.dataflow.problem import Problem, has_mac_form, problem
 from dse.cost.dataflow.vectorized import group_metrics, metrics_many, split
 from dse.hw.dataflow import known_accelerators, load_accelerator
+from dse.hw.directives import Hardware
+from dse.hw.maestro_io import read_hardware, read_mapping
 from dse.workload import build, training
 
 REF = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "maestro"
@@ -150,9 +150,9 @@ def test_three_level_dataflow_on_random_machines() -> None:
     """A KC-P dataflow with two Cluster directives (three levels: the middle one neither top nor innermost), random
     shapes, tile and cluster sizes, machines and off-chip bounds: the vector pass (called directly, so no group can
     fall back to the scalar path) equals one layer at a time."""
-    from dse.cost.dataflow.maestro_io import parse_dataflow
-    from dse.cost.dataflow.directives import MaestroLayer
     from dse.cost.dataflow.vectorized import stack_machines
+    from dse.hw.directives import MaestroLayer
+    from dse.hw.maestro_io import parse_dataflow
 
     lines = ["TemporalMap(1,1) N", "SpatialMap(1,1) K", "TemporalMap({tc},{tc}) C", "TemporalMap(Sz(R),Sz(R)) R",
              "TemporalMap(Sz(S),Sz(S)) S", "TemporalMap(Sz(R),1) Y", "TemporalMap(Sz(S),1) X", "Cluster({c1},P)",

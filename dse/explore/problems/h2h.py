@@ -15,10 +15,10 @@ from typing import Any
 import pandas as pd
 
 from dse.errors import InputError
+from dse.explore.problems import Problem
 from dse.hw.system import System, load_system
 from dse.mapping.h2h import run_h2h
 from dse.mapping.problem import compile_problem
-from dse.search.problems import Problem
 from dse.workload.graph import Workload
 from dse.workload.zoo import build
 

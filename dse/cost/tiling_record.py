@@ -9,8 +9,6 @@ bank count and the per-bank depth is the value divided by it.
 
 from __future__ import annotations
 
-import keyword
-import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -18,26 +16,11 @@ import yaml
 
 from dse.cost.fpga_resources import conv_bram, conv_dsp, ifm_depth, ofm_depth, wei_depth
 from dse.errors import InputError
-from dse.hw.fpga import FPGABoard, load_board
+from dse.hw.fpga import LAYOUTS, FPGABoard, load_board
+from dse.identifiers import check_identifier
 
 SCHEMA = "dse.tiling/1"
-LAYOUTS = ("bchw", "bhwc_reuse", "reshaped", "reshaped_reuse")
 PRECISIONS = ("fp32",)
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_C_KEYWORDS = frozenset(
-    "auto break case char const continue default do double else enum extern float for goto if inline int long "
-    "register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while "
-    "bool true false class namespace template typename this new delete public private protected virtual".split()
-)
-
-
-def check_identifier(where: str, field: str, value: object) -> str:
-    """`value` if it is a C identifier that is not a C/C++ keyword (it may reach generated HLS code)."""
-    if not isinstance(value, str) or not _IDENT.match(value) or value in _C_KEYWORDS or keyword.iskeyword(value):
-        raise InputError(f"{where}: field {field} must be a C identifier, got {value!r}")
-    return value
-
-
 def _int(where: str, field: str, value: object, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InputError(f"{where}: field {field} must be an integer >= {minimum}, got {value!r}")

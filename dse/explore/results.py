@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from dse.search.config import StudySpec
+from dse.explore.config import StudySpec
 
-CONSTRAINT_PREFIX = "constraints:"
+
+@dataclass
+class StudyOutcome:
+    """A finished study as the run folder shows it: its spec, trial and Pareto tables, the chosen point, the plot
+    files and the chosen design's files (name -> path)."""
+
+    spec: StudySpec
+    trials: pd.DataFrame
+    pareto: pd.DataFrame
+    chosen: pd.Series | None
+    figures: list[Path]
+    artifacts: dict[str, Path]
 
 
 def trials_frame(study: optuna.Study, spec: StudySpec) -> pd.DataFrame:
@@ -18,8 +32,7 @@ def trials_frame(study: optuna.Study, spec: StudySpec) -> pd.DataFrame:
     pareto = {t.number for t in study.best_trials}
     rows = []
     for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL)):
-        constraints = {k[len(CONSTRAINT_PREFIX):]: v for k, v in t.system_attrs.items()
-                       if k.startswith(CONSTRAINT_PREFIX)}
+        constraints = t.constraints
         row = {"study": spec.name, "trial": t.number, "state": t.state.name}
         row.update({f"param_{k}": v for k, v in t.params.items()})
         for i, objective in enumerate(spec.objectives):

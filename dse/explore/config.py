@@ -3,7 +3,7 @@
     seed: 42
     studies:
       fpga:                          # study name (an identifier)
-        problem: fpga-tiling         # a registered problem kind (dse.search.problems)
+        problem: fpga-tiling         # a registered problem kind (dse.explore.problems)
         sampler: tpe                 # tpe | nsga2 | random | grid | exact
         trials: 200
         fixed: {network: vgg16}      # parameters held constant
@@ -123,7 +123,7 @@ def _study(where: _Where, name: Any, body: Any) -> StudySpec:
     if not isinstance(body, dict):
         raise where.fail(path, f"must be a mapping, got {type(body).__name__}")
     _no_unknown(where, path, body, {"problem", "sampler", "trials", "fixed", "sweep", "objectives", "constraints"})
-    from dse.search.problems import PROBLEMS
+    from dse.explore.problems import PROBLEMS
 
     problem = body.get("problem")
     if problem not in PROBLEMS:

@@ -4,31 +4,27 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
 from dse.errors import InputError
-from dse.search.config import ExploreConfig, StudySpec, load_config, parse_config
-from dse.search.problems import PROBLEMS
-from dse.search.results import choose, pairwise_front, pareto_frame, trials_frame
-from dse.search.runner import create_or_load, open_storage, run_study
+from dse.explore.config import ExploreConfig, StudySpec, load_config, parse_config
+from dse.explore.problems import PROBLEMS
+from dse.explore.results import (
+    StudyOutcome,
+    choose,
+    pairwise_front,
+    pareto_frame,
+    trials_frame,
+)
+from dse.explore.runner import create_or_load, open_storage, run_study
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_explore.yaml")
 #: `--quick` caps every study at this many trials (exact enumeration is already cheap and is left whole).
 QUICK_TRIALS = 40
-
-
-@dataclass
-class StudyOutcome:
-    spec: StudySpec
-    trials: pd.DataFrame
-    pareto: pd.DataFrame
-    chosen: pd.Series | None
-    figures: list[Path]
-    artifacts: dict[str, Path]
 
 
 def default_config() -> ExploreConfig:
@@ -63,7 +59,7 @@ def summarise(config: ExploreConfig, out: Path, storage_url: str | None = None) 
 def _write_outputs(config: ExploreConfig, out: Path, studies: list) -> list[StudyOutcome]:
     outcomes = [_summarise(spec, study, out) for spec, study in zip(config.studies, studies)]
     _write_tables(outcomes, out)
-    from dse.report.explore import write_report
+    from dse.explore.report import write_report
 
     write_report(outcomes, out)
     return outcomes

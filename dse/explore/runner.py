@@ -24,13 +24,17 @@ from typing import Any
 import numpy as np
 import optuna
 import sqlalchemy.exc
-from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    IntDistribution,
+)
 from optuna.trial import FrozenTrial, TrialState
 from tqdm import tqdm
 
 from dse.errors import InputError
-from dse.search.config import StudySpec
-from dse.search.problems import PROBLEMS, Problem
+from dse.explore.config import StudySpec
+from dse.explore.problems import PROBLEMS, Problem
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -291,7 +295,7 @@ def suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:
 
 
 def spec_from_record(record: dict) -> StudySpec:
-    from dse.search.config import Constraint, Objective
+    from dse.explore.config import Constraint, Objective
 
     return StudySpec(
         name=record["name"], problem=record["problem"], sampler=record["sampler"], trials=record["trials"],

@@ -62,3 +62,15 @@ class Hardware:
     #: False leaves the off-chip bound to the caller (dse's layer model charges each tensor's traffic once).
     step_offchip_bound: bool = True
     extra: dict = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class EnergyTable:
+    """MAESTRO's default table (cost-model constants): an L2 access costs 18.61 MACs, an L1 access 1.68, a MAC 1,
+    and a MAC is 0.23 pJ. DRAM energy per byte of off-chip traffic is kept apart (MAESTRO has none: 0 by default)."""
+
+    l2_macunits: float = 18.61
+    l1_macunits: float = 1.68
+    mac_macunits: float = 1.0
+    mac_j: float = 0.23e-12
+    dram_j_per_byte: float = 0.0

@@ -20,11 +20,12 @@ import pandas as pd
 
 from dse.cost.fpga import evaluate
 from dse.cost.fpga_network import ConvSpec, network_specs
+from dse.cost.fpga_schedule import Budget, Tiling
+from dse.cost.tiling_record import make_record
 from dse.errors import InputError
+from dse.explore.problems import Problem
 from dse.hw.fpga import FPGABoard, load_board
-from dse.search.fpga_tiling import Budget, BufferScheduler, Tiling
-from dse.search.problems import Problem
-from dse.search.tiling import make_record
+from dse.search.fpga_tiling import BufferScheduler
 
 METRICS = ("seconds", "energy_j", "cycles", "dsp", "bram_18k", "gflops", "gflops_per_w", "power_w", "Tm")
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from dse.cost.carbon import embodied_carbon_g, lifetime_carbon_g, load_act
 from dse.cost.platform import Platform, load_platform
-from dse.search.problems import Problem
+from dse.explore.problems import Problem
 from dse.workload.graph import Workload
 from dse.workload.zoo import build
 

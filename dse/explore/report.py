@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
-if TYPE_CHECKING:
-    from dse.search.explore import StudyOutcome
+from dse.explore.results import StudyOutcome
 
 STYLE = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
          "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
          "img{max-width:520px;margin:4px}h2{border-bottom:1px solid #aaa}")
 
 
-def write_report(outcomes: list["StudyOutcome"], out: Path) -> Path:
+def write_report(outcomes: list[StudyOutcome], out: Path) -> Path:
     parts = [f"<html><head><meta charset='utf-8'><title>dse explore</title><style>{STYLE}</style></head><body>",
              "<h1>dse explore</h1>",
              "<p>Files: <a href='trials.csv'>trials.csv</a> (every trial), <a href='pareto.csv'>pareto.csv</a> "
@@ -30,7 +28,7 @@ def write_report(outcomes: list["StudyOutcome"], out: Path) -> Path:
     return path
 
 
-def _study_section(o: "StudyOutcome", out: Path) -> list[str]:
+def _study_section(o: StudyOutcome, out: Path) -> list[str]:
     spec, trials = o.spec, o.trials
     feasible = int(trials["feasible"].sum()) if len(trials) else 0
     objectives = ", ".join(f"{x.name} ({x.direction})" for x in spec.objectives)

@@ -6,9 +6,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dse.cost.dataflow.directives import CLUSTER, LAYER_TYPES, SPATIAL, TEMPORAL, Directive, Hardware, MaestroLayer
 from dse.errors import InputError
+from dse.hw.directives import (
+    CLUSTER,
+    LAYER_TYPES,
+    SPATIAL,
+    TEMPORAL,
+    Directive,
+    Hardware,
+    MaestroLayer,
+)
 
+#: How `dse maestro` treats MAESTRO's known output bugs (docs/dataflow.md): "maestro" reproduces them, "fixed"
+#: corrects them.
+COMPAT = ("maestro", "fixed")
 _TOKEN = re.compile(r"//[^\n]*|[A-Za-z_][\w']*|\d+|[{}():;,]|\S")
 _DIMS = {"N", "K", "C", "R", "S", "Y", "X", "G", "M", "Y'", "X'"}
 _HW_KEYS = {"num_pes": "num_pes", "l1_size_cstr": "l1_size", "l2_size_cstr": "l2_size", "noc_bw_cstr": "noc_bw",
