@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--clock-hz", type=float, dest="clock_hz", help="override the board clock")
         p.add_argument("--dsp-budget", type=float, default=DSP_BUDGET, dest="dsp_budget")
         p.add_argument("--bram-budget", type=float, default=BRAM_BUDGET, dest="bram_budget")
+        p.add_argument("--conv-only", action="store_true", dest="conv_only",
+                       help="run the conv layers only (how EF-Train's AlexNet figures count; docs/fpga.md)")
     est.add_argument("--tiling", default="auto", help="auto (exact search), ef-train (Algorithm 1) or a YAML file")
     est.add_argument("--json", action="store_true", help="machine-readable totals")
     est.set_defaults(func=_estimate)
@@ -46,7 +48,7 @@ def _setup(args: argparse.Namespace):
     clock = board.clock_hz if args.clock_hz is None else args.clock_hz
     if clock <= 0:
         raise InputError(f"field --clock-hz must be positive, got {clock!r}")
-    return board, network_specs(args.network, args.batch), clock, Budget(args.dsp_budget, args.bram_budget)
+    return board, network_specs(args.network, args.batch, args.conv_only), clock, Budget(args.dsp_budget, args.bram_budget)
 
 
 def _tiling(args: argparse.Namespace, board, specs, budget: Budget) -> Tiling:

@@ -40,12 +40,15 @@ def workload(name: str, batch: int) -> Workload:
     return build(name, batch=batch)
 
 
-def conv_specs(graph: Workload) -> list[ConvSpec]:
-    """Conv/FC layers in execution order with the ReLU, max-pool and BN that follow each one."""
+def conv_specs(graph: Workload, conv_only: bool = False) -> list[ConvSpec]:
+    """Conv/FC layers in execution order with the ReLU, max-pool and BN that follow each one; `conv_only` drops
+    the FC layers (EF-Train's AlexNet figures, Tables 3-8, cover its five conv layers: docs/fpga.md)."""
     order = list(nx.topological_sort(graph))
     specs: list[ConvSpec] = []
     for idx, node in enumerate(order):
         layer = graph.layer(node)
+        if layer.op is Op.FC and conv_only:
+            continue
         if layer.op not in (Op.CONV, Op.FC):
             if layer.is_compute:
                 raise InputError(f"network {graph.model_name!r}: layer {node!r} ({layer.op.value}) has no EF-Train mapping")
@@ -83,8 +86,8 @@ def layer_spec(layer: Layer, network: str = "", relu: bool = False, pool: int = 
                     relu, pool, bn)
 
 
-def network_specs(name: str, batch: int) -> list[ConvSpec]:
-    return conv_specs(workload(name, batch))
+def network_specs(name: str, batch: int, conv_only: bool = False) -> list[ConvSpec]:
+    return conv_specs(workload(name, batch), conv_only)
 
 
 def training_flops(specs: list[ConvSpec], batch: int) -> int:

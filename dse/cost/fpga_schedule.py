@@ -77,7 +77,8 @@ def ef_train_schedule(specs: list[ConvSpec], batch: int, board: FPGABoard, layou
     """EF-Train's Algorithm 1: Tm = Tn from the DSP budget (or the board's published value); IFM/OFM buffers
     lower-bounded by one row of the widest map; each layer's M_on grown in Tm steps while BRAM fits; then the
     IFM/OFM buffers grown row by row on the widest map while BRAM fits, and each layer's Tr chosen by minimum
-    latency among the rows that fit those buffers."""
+    latency among the rows that fit those buffers. Eqs. 29-30 size the buffers in whole banks, so a buffer holds
+    its banks' full depth: a narrower layer may use a taller tile than the widest map's rows, up to that depth."""
     Tm = Tm or board.ef_train_tm or max_tm(board, budget)
     bank = board.bram_18k_fp32_words
     _, _, _, half = bank_limits(Tm, board, budget)
@@ -101,8 +102,8 @@ def ef_train_schedule(specs: list[ConvSpec], batch: int, board: FPGABoard, layou
     rows = 1
     while rows < widest.R and io_banks(rows + 1) + wei_banks <= half:
         rows += 1
-    ifm_cap = ifm_depth(rows, widest.C, widest.K, widest.S)
-    ofm_cap = ofm_depth(rows, widest.C)
+    ifm_cap = ceil_div(ifm_depth(rows, widest.C, widest.K, widest.S), bank) * bank
+    ofm_cap = ceil_div(ofm_depth(rows, widest.C), bank) * bank
     Tr = []
     for i, s in enumerate(specs):
         tr = np.arange(1, s.R + 1)
