@@ -20,7 +20,8 @@ ADDITIVE = ("cycles", "seconds", "energy_j", "energy_mac_j", "energy_l1_j", "ene
 
 @dataclass
 class Cost:
-    """Latency, energy with its breakdown, work, utilization, buffer/bandwidth requirements and FPGA resources."""
+    """Latency, energy with its breakdown, work, utilization, buffer/bandwidth requirements, FPGA resources, and
+    silicon area and leakage power."""
 
     cycles: Number = 0.0
     seconds: Number = 0.0
@@ -43,11 +44,13 @@ class Cost:
     bram_18k: Number = 0.0
     lut: Number = 0.0
     ff: Number = 0.0
+    area_m2: Number = 0.0  # silicon area of the hardware (dse.cost.area_power)
+    leakage_power_w: Number = 0.0  # static power drawn whenever the hardware is on; energy_static_j = this x seconds
     extra: dict = field(default_factory=dict)  # model-specific metrics, named with their units
 
     @property
     def power_w(self) -> Number:
-        """Average power over the run (energy / time)."""
+        """Average power over the run (energy / time), leakage included where the model charges it."""
         seconds = np.asarray(self.seconds, dtype=float)
         energy = np.asarray(self.energy_j, dtype=float)
         shape = np.broadcast(energy, seconds).shape
