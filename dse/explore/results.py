@@ -46,7 +46,17 @@ def trials_frame(study: optuna.Study, spec: StudySpec) -> pd.DataFrame:
 
 
 def pareto_frame(trials: pd.DataFrame) -> pd.DataFrame:
-    return trials[trials["pareto"]].reset_index(drop=True) if len(trials) else trials
+    """The Pareto trials, each distinct design (its parameters) once, the first trial that ran it standing for
+    all, with `count`: how many trials of the front ran it (a sampler on a discrete space repeats designs)."""
+    if not len(trials):
+        return trials.assign(count=pd.Series(dtype=int))
+    front = trials[trials["pareto"]]
+    params = [c for c in trials.columns if c.startswith("param_")] or ["trial"]
+    counts = front.groupby(params, dropna=False, sort=False)["trial"].transform("size")
+    first = ~front.duplicated(subset=params)
+    distinct = front[first].copy()
+    distinct.insert(distinct.columns.get_loc("trial") + 1, "count", counts[first].astype(int))
+    return distinct.reset_index(drop=True)
 
 
 def choose(pareto: pd.DataFrame, spec: StudySpec) -> pd.Series | None:

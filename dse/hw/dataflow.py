@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from dse.errors import InputError
 from dse.hw.directives import Directive, EnergyTable, Hardware
 from dse.hw.maestro_io import parse_dataflow
@@ -173,6 +175,20 @@ def load_accelerator(name: str) -> DataflowAccelerator:
         if not path.is_file():
             raise InputError(f"unknown dataflow accelerator {name!r}; known: {', '.join(known_accelerators())}")
     return load_accelerator_file(path)
+
+
+def write_accelerator(template: DataflowAccelerator, numbers: dict[str, float], path: Path, source: str) -> Path:
+    """A new accelerator file: the template's file (dataflow, energy table, parameters and their sources) with
+    `numbers` (field -> value, e.g. num_pes, l2_bytes) replaced, each sourced to `source`; loadable as any file."""
+    data = load_yaml(Path(template.path))
+    for key, value in numbers.items():
+        if key not in data:
+            raise InputError(f"{template.path}: has no field {key} to replace")
+        data[key] = {"value": int(value) if key in ("num_pes", "noc_hop_cycles") else float(value), "source": source}
+    data["name"] = path.stem
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    load_accelerator_file(path)  # what was written must load
+    return path
 
 
 def _whole(path: Path, data: dict, key: str, sources: dict[str, str]) -> int:

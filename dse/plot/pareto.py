@@ -1,4 +1,5 @@
-"""2-D Pareto plots: every feasible trial, the front of that objective pair, infeasible trials, the chosen point."""
+"""2-D Pareto plots: every feasible trial, the front of that objective pair, infeasible trials, the chosen point;
+points with identical objectives are drawn once."""
 
 from __future__ import annotations
 
@@ -16,13 +17,12 @@ def plot_front(trials: pd.DataFrame, front: pd.Series, x: str, y: str, out_stem:
     fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=110)
     xs, ys = f"objective_{x}", f"objective_{y}"
     feasible = trials["feasible"].astype(bool)
-    dominated = feasible & ~front
-    ax.scatter(trials.loc[dominated, xs], trials.loc[dominated, ys], s=12, color="0.7", label="dominated")
-    infeasible = ~feasible & trials[xs].notna()
-    if infeasible.any():
-        ax.scatter(trials.loc[infeasible, xs], trials.loc[infeasible, ys], s=14, marker="x", color="tab:red",
-                   alpha=0.6, label="infeasible")
-    on_front = trials[front].sort_values(xs)
+    dominated = _once(trials[feasible & ~front], xs, ys)
+    ax.scatter(dominated[xs], dominated[ys], s=12, color="0.7", label="dominated")
+    infeasible = _once(trials[~feasible & trials[xs].notna()], xs, ys)
+    if len(infeasible):
+        ax.scatter(infeasible[xs], infeasible[ys], s=14, marker="x", color="tab:red", alpha=0.6, label="infeasible")
+    on_front = _once(trials[front], xs, ys).sort_values(xs)
     ax.plot(on_front[xs], on_front[ys], "-o", color="tab:blue", ms=4, lw=1.2, label="Pareto front")
     if chosen is not None and (trials["trial"] == chosen).any():
         point = trials[trials["trial"] == chosen].iloc[0]
@@ -36,6 +36,11 @@ def plot_front(trials: pd.DataFrame, front: pd.Series, x: str, y: str, out_stem:
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     return save(fig, out_stem)
+
+
+def _once(rows: pd.DataFrame, xs: str, ys: str) -> pd.DataFrame:
+    """Rows with identical (x, y) objectives drawn once (repeated designs would stack invisibly)."""
+    return rows.drop_duplicates(subset=[xs, ys])
 
 
 def _log_if_wide(ax: plt.Axes, values: pd.Series, axis: str) -> None:

@@ -22,6 +22,12 @@ sorting all hull edges by slope, steepest first, the prefix sums of the sorted e
 P (the points in between lie on P's edges and are valid combinations too). Evaluating f at all of them and taking
 the least is exact over the given candidate sets - no fallback search is needed.
 
+Many designs at once (dse.search.codesign) call `choose_grouped` on a whole table of candidates: the Pareto sets,
+the hulls and the sweep of every layer run in single numpy passes, with no per-layer Python loop. The hull is
+found by pruning: a point on or above the chord between its two neighbours is no hull vertex (it lies on or above
+a segment between two points of the set), so every such point is dropped at once, and the passes repeat until
+none is left; scipy's Qhull would take one layer per call.
+
 Repeated layers: at a vertex of P each layer's component is the unique minimiser of E + w*D, so identical layer
 problems take the identical candidate. There is therefore always an optimum in which repeats share their choice,
 and `choose` treats a problem occurring m times as one layer with m times its (D, E). Splitting repeats can tie
@@ -33,54 +39,88 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.spatial import ConvexHull
 
 from dse.search.objectives import OBJECTIVES
 
 
 def pareto(seconds: np.ndarray, energy_j: np.ndarray) -> np.ndarray:
     """Indices of the latency/energy non-dominated points in ascending seconds (descending energy); of points
-    with equal (seconds, energy) the first is kept. Sort by (seconds, energy), keep the ones below every energy
-    seen before."""
+    with equal (seconds, energy) the first is kept."""
+    return pareto_groups(np.zeros(len(seconds), dtype=np.int64), seconds, energy_j)
+
+
+def pareto_groups(group: np.ndarray, seconds: np.ndarray, energy_j: np.ndarray) -> np.ndarray:
+    """`pareto` of every group (non-negative ints) at once: indices ordered by group, then ascending seconds. Sort
+    by (group, seconds, energy) and keep the rows below every energy seen before in their group; the running
+    minimum restarts at each group because energies are replaced by their ranks offset by group x (rows + 1)."""
+    group = np.asarray(group, dtype=np.int64)
     seconds, energy_j = np.asarray(seconds, dtype=float), np.asarray(energy_j, dtype=float)
-    order = np.lexsort((energy_j, seconds))
-    energy = energy_j[order]
-    lowest_before = np.minimum.accumulate(np.concatenate(([np.inf], energy[:-1])))
-    return order[energy < lowest_before]
+    n = len(seconds)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((energy_j, seconds, group))
+    rank = np.unique(energy_j, return_inverse=True)[1].reshape(-1)[order]
+    key = rank - group[order] * (n + 1)
+    lowest_before = np.minimum.accumulate(np.concatenate(([np.iinfo(np.int64).max], key[:-1])))
+    return order[key < lowest_before]
 
 
 def lower_hull(seconds: np.ndarray, energy_j: np.ndarray) -> np.ndarray:
     """Positions (ascending) of the points of a Pareto front (ascending seconds, descending energy) that are
-    vertices of its lower-left convex hull. The front is scaled onto the unit square's diagonal span (first point
-    (0, 1), last (1, 0)) so Qhull's relative tolerances never flatten it, and closed with the corner (1, 1): the
-    hull's other vertices are then exactly the lower-left ones."""
-    n = len(seconds)
-    if n < 3:
-        return np.arange(n)
-    d = (seconds - seconds[0]) / (seconds[-1] - seconds[0])
-    e = (energy_j - energy_j[-1]) / (energy_j[0] - energy_j[-1])
-    hull = ConvexHull(np.vstack([np.column_stack([d, e]), [1.0, 1.0]]))
-    return np.sort(hull.vertices[hull.vertices < n])
+    vertices of its lower-left convex hull."""
+    return np.flatnonzero(_hull_groups(np.zeros(len(seconds), dtype=np.int64), np.asarray(seconds, dtype=float),
+                                       np.asarray(energy_j, dtype=float)))
+
+
+def _hull_groups(group: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Mask of the lower-left hull vertices of every group's front (rows grouped, each front in ascending x and
+    descending y): drop every inner point on or above the chord of its kept neighbours until none is left."""
+    keep = np.ones(len(x), dtype=bool)
+    while True:
+        idx = np.flatnonzero(keep)
+        if len(idx) < 3:
+            return keep
+        p, c, q = idx[:-2], idx[1:-1], idx[2:]
+        inner = (group[p] == group[c]) & (group[c] == group[q])
+        below = (y[c] - y[p]) * (x[q] - x[p]) < (y[q] - y[p]) * (x[c] - x[p])
+        drop = inner & ~below
+        if not drop.any():
+            return keep
+        keep[c[drop]] = False
+
+
+def choose_grouped(group: np.ndarray, seconds: np.ndarray, energy_j: np.ndarray, counts: Sequence[int],
+                   objective: str) -> np.ndarray:
+    """For each group g = 0..G-1 (every group has rows; rows in any order), the row that minimises the network
+    objective of (sum of counts[g] x seconds, sum of counts[g] x energy_j); exact (see the module docstring)."""
+    total = OBJECTIVES[objective]
+    counts = np.asarray(counts, dtype=float)
+    front = pareto_groups(group, seconds, energy_j)
+    g = np.asarray(group, dtype=np.int64)[front]
+    x = np.asarray(seconds, dtype=float)[front] * counts[g]
+    y = np.asarray(energy_j, dtype=float)[front] * counts[g]
+    hull = _hull_groups(g, x, y)
+    rows, g, x, y = front[hull], g[hull], x[hull], y[hull]
+    first = np.concatenate(([True], g[1:] != g[:-1]))
+    start = np.array([x[first].sum(), y[first].sum()])
+    edge = ~first[1:]  # hull edges join consecutive vertices of one group
+    steps = np.column_stack([np.diff(x)[edge], np.diff(y)[edge]])  # +seconds, -energy along the hull
+    owner = g[1:][edge]
+    slopes = -steps[:, 1] / steps[:, 0]  # energy saved per second added, non-increasing along a convex chain
+    order = np.lexsort((np.arange(len(slopes)), -slopes))  # steepest first; a layer's own edges in chain order
+    path = start + np.vstack([np.zeros((1, 2)), np.cumsum(steps[order], axis=0)])
+    best = int(np.argmin(total(path[:, 0], path[:, 1])))
+    taken = np.bincount(owner[order[:best]], minlength=len(counts))
+    return rows[np.flatnonzero(first) + taken]
 
 
 def choose(fronts: Sequence[tuple[np.ndarray, np.ndarray]], counts: Sequence[int], objective: str) -> list[int]:
     """For each layer problem, the index into its Pareto front (seconds, energy_j arrays, as `pareto` orders
     them) that minimises the network objective of (sum of count x seconds, sum of count x energy); exact (see the
     module docstring)."""
-    total = OBJECTIVES[objective]
-    hulls = [lower_hull(np.asarray(s, dtype=float), np.asarray(e, dtype=float)) for s, e in fronts]
-    start = np.zeros(2)
-    steps, slopes, owner = [], [], []
-    for g, ((s, e), m, h) in enumerate(zip(fronts, counts, hulls)):
-        points = m * np.column_stack([np.asarray(s, dtype=float)[h], np.asarray(e, dtype=float)[h]])
-        start += points[0]
-        step = np.diff(points, axis=0)  # +seconds, -energy along the hull
-        # energy saved per second added, non-increasing along a convex chain (accumulate guards rounding)
-        slopes.append(np.minimum.accumulate(-step[:, 1] / step[:, 0]) if len(step) else step[:, 0])
-        steps.append(step)
-        owner.append(np.full(len(step), g))
-    order = np.argsort(-np.concatenate(slopes), kind="stable")  # a layer's own edges stay in chain order
-    path = start + np.vstack([np.zeros((1, 2)), np.cumsum(np.concatenate(steps)[order], axis=0)])
-    best = int(np.argmin(total(path[:, 0], path[:, 1])))
-    taken = np.bincount(np.concatenate(owner)[order[:best]].astype(int), minlength=len(fronts))
-    return [int(h[k]) for h, k in zip(hulls, taken)]
+    sizes = [len(s) for s, _ in fronts]
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    group = np.repeat(np.arange(len(fronts)), sizes)
+    rows = choose_grouped(group, np.concatenate([np.asarray(s, dtype=float) for s, _ in fronts]),
+                          np.concatenate([np.asarray(e, dtype=float) for _, e in fronts]), counts, objective)
+    return [int(r - offsets[i]) for i, r in enumerate(rows)]

@@ -1,0 +1,115 @@
+"""`dataflow-accelerator`: a spatial accelerator co-designed for one workload (PEs, buffers, NoC, off-chip
+bandwidth, clock, dataflow), each design with its per-layer mappings chosen for the whole network.
+
+A point is a design of a dataflow template (`dataflow`: a shipped accelerator name or a YAML path; numbers left
+unset take the template's). It is priced by `dse.search.codesign` (the MAESTRO-style model with the network-level
+mapping choice, shared vector passes, cached tables) and by the area and leakage model at `tech`. A design whose
+buffers hold no mapping of some layer is infeasible (`violation_buffer_bytes`). The chosen design is exported as an
+accelerator YAML that `dse map` reads, with its per-layer latency plotted.
+"""
+
+from __future__ import annotations
+
+import numbers as _numbers
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dse.errors import InputError
+from dse.explore.problems import Problem
+from dse.hw.dataflow import DataflowAccelerator, load_accelerator, write_accelerator
+from dse.hw.tech import DEFAULT_PRECISION, load_tech
+from dse.search.codesign import DESIGN, Codesign
+from dse.workload.graph import Workload
+
+METRICS = ("latency_s", "energy_j", "edp", "area_mm2", "power_w", "leakage_power_w", "energy_static_j",
+           "area_mac_mm2", "area_pe_overhead_mm2", "area_l1_mm2", "area_l2_mm2", "area_noc_mm2",
+           "area_dram_interface_mm2")
+
+
+@lru_cache(maxsize=16)
+def load_workload(name: str, batch: int | None, training: bool) -> Workload:
+    """A zoo model by name or an ONNX file by path (`batch` sets its batch size), forward or training passes."""
+    from dse.workload import build, training as training_graph
+
+    if name.endswith(".onnx"):
+        from dse.workload.onnx_import import from_onnx
+
+        workload = from_onnx(name, batch=batch or 1)
+    else:
+        workload = build(name, batch=batch)
+    return training_graph(workload) if training else workload
+
+
+class DataflowAcceleratorProblem(Problem):
+    kind = "dataflow-accelerator"
+    DEFAULTS = {"workload": "resnet50", "batch": None, "training": False, "dataflow": "eyeriss", "num_pes": None,
+                "l1_bytes": None, "l2_bytes": None, "noc_bw_bytes_per_cycle": None, "offchip_bw_bytes_per_s": None,
+                "clock_hz": None, "tech": "65nm", "precision": None, "mapping_objective": "edp"}
+    METRICS = frozenset(METRICS)
+
+    def __init__(self, fixed: dict[str, Any]) -> None:
+        super().__init__(fixed)
+        self._codesigns: dict[tuple, Codesign] = {}
+
+    def codesign(self, point: dict[str, Any]) -> Codesign:
+        key = (str(point["workload"]), point["batch"], bool(point["training"]), str(point["dataflow"]),
+               str(point["tech"]), point["precision"], str(point["mapping_objective"]))
+        if key not in self._codesigns:
+            workload = load_workload(key[0], key[1], key[2])
+            layers = list(workload.layers())
+            precision = key[5] or DEFAULT_PRECISION[max(layer.elem_bytes for layer in layers)]
+            self._codesigns[key] = Codesign(layers, load_accelerator(key[3]), load_tech(key[4]), precision, key[6])
+        return self._codesigns[key]
+
+    def design_numbers(self, point: dict[str, Any], template: DataflowAccelerator) -> dict[str, float]:
+        """The point's design numbers, the template's where the point leaves one unset, checked positive."""
+        numbers = {}
+        for name in DESIGN:
+            value = point[name] if point[name] is not None else getattr(template, name)
+            if isinstance(value, bool) or not isinstance(value, _numbers.Real) or value <= 0:
+                raise InputError(f"{self.kind}: parameter {name} must be a positive number, got {value!r}")
+            numbers[name] = value.item() if hasattr(value, "item") else value
+        if numbers["num_pes"] != int(numbers["num_pes"]):
+            raise InputError(f"{self.kind}: parameter num_pes must be a whole number, got {numbers['num_pes']!r}")
+        return numbers
+
+    def evaluate(self, points: list[dict[str, Any]]) -> pd.DataFrame:
+        frames = []
+        for codesign, where in self._by_workload(points):
+            designs = [self.design_numbers(points[i], codesign.template) for i in where]
+            frames.append(codesign.evaluate(designs).set_index(pd.Index(where)))
+        return pd.concat(frames).sort_index()
+
+    def _by_workload(self, points: list[dict[str, Any]]) -> Iterator[tuple[Codesign, list[int]]]:
+        """Points grouped by their workload and template, so each group is one batched evaluation."""
+        groups: dict[int, tuple[Codesign, list[int]]] = {}
+        for i, point in enumerate(points):
+            codesign = self.codesign(point)
+            groups.setdefault(id(codesign), (codesign, []))[1].append(i)
+        yield from groups.values()
+
+    def artifacts(self, point: dict[str, Any], out: Path) -> dict[str, Path]:
+        """The chosen design as an accelerator YAML (`dse map --accelerator FILE`) and its per-layer latency."""
+        from dse.cost.dataflow.model import evaluate_batch
+        from dse.plot.layers import plot_layer_latency
+
+        codesign = self.codesign(point)
+        numbers = self.design_numbers(point, codesign.template)
+        acc = codesign.design(numbers)
+        out.mkdir(parents=True, exist_ok=True)
+        path = write_accelerator(codesign.template, numbers, out / "accelerator.yaml",
+                                 f"dse explore {self.kind}: the chosen design for {point['workload']}")
+        frame = evaluate_batch(codesign.layers, acc, codesign.mappings(numbers))
+        frame.to_csv(out / "layers.csv", index=False)
+        figures = plot_layer_latency(frame, out / "layer_latency",
+                                     title=f"{point['workload']} on the chosen {acc.dataflow_name} design "
+                                           f"({acc.num_pes} PEs)")
+        return {"accelerator YAML (dse map --accelerator)": path, "per-layer costs": out / "layers.csv",
+                "per-layer latency plot": figures[0]}
+
+
+PROBLEMS = {DataflowAcceleratorProblem.kind: DataflowAcceleratorProblem}

@@ -1,0 +1,205 @@
+"""Co-design of a spatial accelerator for one workload: many hardware designs of one dataflow template (PE count,
+per-PE L1, shared L2, NoC and off-chip bandwidth, clock), each priced with its per-layer mappings chosen for the
+whole network (`network_mapping.choose`) and with its area and leakage (`dse.cost.area_power`).
+
+Why it is fast. Under `offchip_bound: layer` the dataflow analysis of a mapping depends on the design only through
+its PE count and NoC bandwidth: buffer sizes decide which mappings fit, and off-chip bandwidth and clock enter only
+the layer roofline. So every candidate mapping (`dataflow_mapping.space`) of every distinct MAC layer is analysed
+once per (PEs, NoC) pair, all NoC values of a PE count in one shared vector pass (`evaluate_designs`), and kept as
+a `Table`. A design then takes its roofline, its feasible rows and its network-level choice from the table with
+numpy. The choice depends on the design only through which rows fit (the distinct L1/L2 requirements at or below
+its buffers) and the off-chip bytes per cycle (the clock scales every latency alike, which moves no optimum of
+latency, energy or their product), so it is memoised on those. Templates with `offchip_bound: step` analyse per
+(PEs, NoC, off-chip bandwidth, clock), since MAESTRO's per-step bound reads the off-chip bytes per cycle.
+
+The choice minimises the network objective of latency and dynamic energy (MAC, L1, L2, DRAM), the layers without
+MACs (which no mapping changes) included as fixed terms. Leakage (area x W/m^2 x latency) is added afterwards: it
+would make every design's choice its own (leakage differs with every buffer size), and it moves the EDP optimum
+only through latency, which the choice already weighs.
+
+A design whose buffers hold no candidate mapping of some layer is infeasible: `violation_buffer_bytes` sums, over
+such layers, the least L1 + L2 overflow of any of its mappings (and the streamed layers' overflow), and its
+latency and energy are those of the least-overflowing mappings, so a sampler still learns from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dse.cost.area_power import area_power
+from dse.cost.dataflow.model import Mapping, evaluate_designs, stream_cost
+from dse.cost.dataflow.offchip import roofline
+from dse.cost.dataflow.problem import has_mac_form, problem
+from dse.errors import InputError
+from dse.hw.dataflow import DataflowAccelerator
+from dse.hw.tech import TechNode
+from dse.search.dataflow_mapping import space
+from dse.search.network_mapping import OBJECTIVES, choose_grouped
+from dse.workload.layer import Layer
+
+#: The design numbers a co-design point sets (the rest comes from the template).
+DESIGN = ("num_pes", "l1_bytes", "l2_bytes", "noc_bw_bytes_per_cycle", "offchip_bw_bytes_per_s", "clock_hz")
+
+
+@dataclass
+class Table:
+    """Every candidate mapping of each distinct MAC layer on one machine, rows grouped by layer (`starts`)."""
+
+    starts: np.ndarray  # (groups + 1,) row offsets
+    runtime_cycles: np.ndarray  # the analysis' cycles before the off-chip roofline
+    dram_bytes: np.ndarray
+    energy_j: np.ndarray  # dynamic energy (MAC, L1, L2, DRAM)
+    l1_bytes: np.ndarray
+    l2_bytes: np.ndarray
+    mappings: list[Mapping]
+
+    def __post_init__(self) -> None:
+        self.group = np.repeat(np.arange(len(self.starts) - 1), np.diff(self.starts))
+        self.l1_levels = np.unique(self.l1_bytes)
+        self.l2_levels = np.unique(self.l2_bytes)
+
+
+class Codesign:
+    """Evaluates designs of one template for one workload; tables and choices are kept across calls."""
+
+    def __init__(self, layers: Sequence[Layer], template: DataflowAccelerator, tech: TechNode, precision: str,
+                 objective: str = "edp") -> None:
+        if objective not in OBJECTIVES:
+            raise InputError(f"mapping objective {objective!r} is not one of {', '.join(OBJECTIVES)}")
+        self.layers, self.template, self.tech = list(layers), template, tech
+        self.precision, self.objective = precision, objective
+        tech.mac_area(precision)  # an unknown precision fails before any analysis
+        index: dict[object, int] = {}
+        self.layer_group = []  # per layer: its distinct MAC problem, or -1 for a streamed layer
+        for layer in self.layers:
+            key = (problem(layer), layer.elem_bytes) if has_mac_form(layer) else None
+            if key is not None and key not in index:
+                index[key] = len(index)
+            self.layer_group.append(-1 if key is None else index[key])
+        self.layer_group = np.array(self.layer_group, dtype=np.int64)
+        first = {g: i for i, g in reversed(list(enumerate(self.layer_group))) if g >= 0}
+        self.group_layers = [self.layers[first[g]] for g in range(len(index))]
+        self.counts = np.bincount(self.layer_group[self.layer_group >= 0], minlength=len(index))
+        self.streamed = [layer for layer, g in zip(self.layers, self.layer_group) if g < 0]
+        self._tables: dict[tuple, Table] = {}
+        self._choices: dict[tuple, tuple[np.ndarray, float]] = {}
+
+    # ---- tables -------------------------------------------------------------------------------------------
+    def _machine(self, d: dict) -> tuple:
+        key = (int(d["num_pes"]), float(d["noc_bw_bytes_per_cycle"]))
+        if self.template.offchip_bound == "step":
+            key += (float(d["offchip_bw_bytes_per_s"]), float(d["clock_hz"]))
+        return key
+
+    def _build(self, designs: list[dict]) -> None:
+        """Analyse every missing machine's table; machines of one PE count share one vector pass."""
+        missing: dict[tuple, dict[tuple, DataflowAccelerator]] = {}
+        for d in designs:
+            key = self._machine(d)
+            if key not in self._tables:
+                pes_key = (key[0],) + key[2:]
+                missing.setdefault(pes_key, {})[key] = self.design(d)
+        for machines in missing.values():
+            accs = list(machines.values())
+            spaces = [space(layer, accs[0]) for layer in self.group_layers]
+            layers = [layer for layer, maps in zip(self.group_layers, spaces) for _ in maps]
+            mappings = [m for maps in spaces for m in maps]
+            starts = np.concatenate([[0], np.cumsum([len(maps) for maps in spaces])]).astype(np.int64)
+            if not layers:  # a workload without MAC layers
+                empty = np.zeros(0)
+                for key in machines:
+                    self._tables[key] = Table(starts, empty, empty, empty, empty, empty, [])
+                continue
+            frame = evaluate_designs(layers, accs, mappings)
+            for d, key in enumerate(machines):
+                f = frame[frame["design"].to_numpy() == d]
+                self._tables[key] = Table(starts, f["runtime_cycles"].to_numpy(np.int64),
+                                          f["dram_bytes"].to_numpy(float),
+                                          (f["energy_mac_j"] + f["energy_l1_j"] + f["energy_l2_j"]
+                                           + f["energy_dram_j"]).to_numpy(float),
+                                          f["l1_bytes"].to_numpy(float), f["l2_bytes"].to_numpy(float), mappings)
+
+    def design(self, d: dict) -> DataflowAccelerator:
+        """The template with the design's numbers."""
+        return dataclasses.replace(self.template, **{k: type(getattr(self.template, k))(d[k]) for k in DESIGN})
+
+    # ---- the choice of mappings ---------------------------------------------------------------------------
+    def _choose(self, table: Table, d: dict) -> tuple[np.ndarray, float]:
+        """(row chosen per distinct MAC layer, buffer overflow in bytes) for one design."""
+        l1, l2 = float(d["l1_bytes"]), float(d["l2_bytes"])
+        key = (id(table), int(np.searchsorted(table.l1_levels, l1, side="right")),
+               int(np.searchsorted(table.l2_levels, l2, side="right")),
+               float(d["offchip_bw_bytes_per_s"]) / float(d["clock_hz"]), self.objective)
+        if key in self._choices:
+            return self._choices[key]
+        cycles, _ = roofline(table.runtime_cycles, table.dram_bytes, float(d["offchip_bw_bytes_per_s"]),
+                             float(d["clock_hz"]))
+        over = np.maximum(table.l1_bytes - l1, 0) + np.maximum(table.l2_bytes - l2, 0)
+        heads = table.starts[:-1]
+        least = np.minimum.reduceat(over, heads)  # 0 where some mapping of the layer fits
+        pool = np.flatnonzero(over == np.repeat(least, np.diff(table.starts)))
+        # the streamed layers, whose cost no mapping changes, join as one more group with one candidate
+        acc = dataclasses.replace(self.template, **{k: np.array([float(d[k])]) for k in DESIGN})
+        stream_s, stream_j, _ = self._streamed(acc)
+        groups = len(self.counts)
+        chosen = choose_grouped(np.append(table.group[pool], groups),
+                                np.append(cycles[pool].astype(float), stream_s[0] * float(d["clock_hz"])),
+                                np.append(table.energy_j[pool], stream_j[0]), [*self.counts, 1], self.objective)
+        chosen = pool[chosen[:groups]]
+        overflow = float(least.sum())
+        self._choices[key] = (chosen, overflow)
+        return chosen, overflow
+
+    def mappings(self, d: dict) -> list[Mapping | None]:
+        """The chosen mapping of every layer of the workload (None for streamed layers), for `evaluate_batch`."""
+        self._build([d])
+        table = self._tables[self._machine(d)]
+        chosen, _ = self._choose(table, d)
+        return [table.mappings[chosen[g]] if g >= 0 else None for g in self.layer_group]
+
+    # ---- evaluation ---------------------------------------------------------------------------------------
+    def evaluate(self, designs: list[dict]) -> pd.DataFrame:
+        """One row per design: latency_s, energy_j (leakage included), edp, area_mm2, power_w and their parts,
+        and violation_buffer_bytes (> 0: some layer has no mapping that fits the buffers)."""
+        self._build(designs)
+        n = len(designs)
+        mac_s, mac_j, overflow = np.zeros(n), np.zeros(n), np.zeros(n)
+        for i, d in enumerate(designs):
+            table = self._tables[self._machine(d)]
+            if len(table.mappings):
+                chosen, overflow[i] = self._choose(table, d)
+                cycles, _ = roofline(table.runtime_cycles[chosen], table.dram_bytes[chosen],
+                                     float(d["offchip_bw_bytes_per_s"]), float(d["clock_hz"]))
+                mac_s[i] = float(self.counts @ cycles) / float(d["clock_hz"])
+                mac_j[i] = float(self.counts @ table.energy_j[chosen])
+        columns = {k: np.array([float(d[k]) for d in designs]) for k in DESIGN}
+        acc = dataclasses.replace(self.template, **columns)
+        stream_s, stream_j, stream_over = self._streamed(acc)
+        seconds = mac_s + stream_s
+        hw = area_power(acc, self.tech, self.precision)
+        static = hw.leakage_power_w * seconds
+        energy = mac_j + stream_j + static
+        frame = {"latency_s": seconds, "energy_j": energy, "edp": seconds * energy, "area_mm2": hw.area_m2 * 1e6,
+                 "power_w": np.divide(energy, seconds, out=np.zeros(n), where=seconds > 0),
+                 "leakage_power_w": hw.leakage_power_w, "energy_static_j": static}
+        frame.update({k.replace("_m2", "_mm2"): v * 1e6 for k, v in hw.extra.items()})
+        frame["violation_buffer_bytes"] = overflow + stream_over
+        return pd.DataFrame(frame)
+
+    def _streamed(self, acc: DataflowAccelerator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Seconds, energy and buffer overflow of the layers without MACs on every design (numbers as arrays)."""
+        n = np.size(acc.num_pes)
+        if not self.streamed:
+            return np.zeros(n), np.zeros(n), np.zeros(n)
+        flops = np.array([float(l.flops) for l in self.streamed])[None, :]
+        moved = np.array([float(l.input_bytes + l.weight_bytes + l.output_bytes) for l in self.streamed])[None, :]
+        eb = np.array([float(l.elem_bytes) for l in self.streamed])[None, :]
+        column = dataclasses.replace(acc, **{k: np.asarray(getattr(acc, k))[:, None] for k in DESIGN})
+        cost = stream_cost(flops, moved, eb, column)
+        over = (np.maximum(cost.l1_bytes - column.l1_bytes, 0) + np.maximum(cost.l2_bytes - column.l2_bytes, 0))
+        return cost.seconds.sum(axis=1), cost.energy_j.sum(axis=1), over.max(axis=1)

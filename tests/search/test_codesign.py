@@ -1,0 +1,115 @@
+"""`dataflow-accelerator` / dse.search.codesign: a design's totals are the dataflow model's on its chosen mappings
+plus the area model's leakage; the network-level choice equals brute force over every feasible combination;
+buffers that hold no mapping make a design infeasible; the chosen design's YAML goes through `dse map`."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+from dse.cli import main
+from dse.cost.area_power import area_power
+from dse.cost.dataflow.model import evaluate_batch
+from dse.cost.dataflow.problem import has_mac_form
+from dse.explore.problems import PROBLEMS
+from dse.hw.dataflow import load_accelerator
+from dse.hw.tech import load_tech
+from dse.search.dataflow_mapping import space
+from dse.workload import build
+
+DESIGN = {"num_pes": 64, "l1_bytes": 512, "l2_bytes": 65536, "noc_bw_bytes_per_cycle": 16,
+          "offchip_bw_bytes_per_s": 3.2e9, "clock_hz": 5e8}
+
+
+def problem_and_point(dataflow: str = "eyeriss", **changes):
+    problem = PROBLEMS["dataflow-accelerator"]({"workload": "lenet10", "dataflow": dataflow})
+    return problem, {**problem.fixed, **DESIGN, **changes}
+
+
+@pytest.mark.parametrize("dataflow", ["eyeriss", "shidiannao"])
+def test_totals_are_the_models_on_the_chosen_mappings_plus_leakage(dataflow):
+    problem, p = problem_and_point(dataflow)
+    row = problem.evaluate([p]).iloc[0]
+    codesign = problem.codesign(p)
+    acc = codesign.design(DESIGN)
+    frame = evaluate_batch(codesign.layers, acc, codesign.mappings(DESIGN))
+    hw = area_power(acc, load_tech("65nm"), "fp32")
+    seconds = frame["seconds"].sum()
+    assert row["latency_s"] == pytest.approx(seconds, rel=1e-12)
+    assert row["energy_j"] == pytest.approx(frame["energy_j"].sum() + hw.leakage_power_w * seconds, rel=1e-12)
+    assert row["area_mm2"] == pytest.approx(hw.area_m2 * 1e6, rel=1e-12)
+    assert row["power_w"] == pytest.approx(row["energy_j"] / seconds, rel=1e-12)
+    assert row["edp"] == pytest.approx(row["energy_j"] * seconds, rel=1e-12)
+    assert row["violation_buffer_bytes"] == 0
+    assert (frame["l1_bytes"] <= DESIGN["l1_bytes"]).all() and (frame["l2_bytes"] <= DESIGN["l2_bytes"]).all()
+
+
+def test_network_choice_equals_brute_force_over_feasible_combinations():
+    problem, p = problem_and_point("eyeriss")
+    row = problem.evaluate([p]).iloc[0]
+    acc = problem.codesign(p).design(DESIGN)
+    layers = list(build("lenet10").layers())
+    fixed_s = fixed_j = 0.0
+    options = []
+    for layer in layers:
+        if not has_mac_form(layer):
+            f = evaluate_batch([layer], acc)
+            fixed_s, fixed_j = fixed_s + f["seconds"].sum(), fixed_j + f["energy_j"].sum()
+            continue
+        maps = space(layer, acc)
+        f = evaluate_batch([layer] * len(maps), acc, maps)
+        fit = (f["l1_bytes"] <= acc.l1_bytes) & (f["l2_bytes"] <= acc.l2_bytes)
+        options.append((f["seconds"][fit].to_numpy(), f["energy_j"][fit].to_numpy()))
+    best = min((fixed_s + sum(o[0][i] for o, i in zip(options, combo))) *
+               (fixed_j + sum(o[1][i] for o, i in zip(options, combo)))
+               for combo in itertools.product(*(range(len(o[0])) for o in options)))
+    dynamic = row["energy_j"] - row["energy_static_j"]
+    assert row["latency_s"] * dynamic == pytest.approx(best, rel=1e-12)
+
+
+def test_buffers_that_hold_no_mapping_are_infeasible():
+    problem, p = problem_and_point("eyeriss", l1_bytes=8)
+    row = problem.evaluate([p]).iloc[0]
+    assert row["violation_buffer_bytes"] > 0
+    roomy = problem.evaluate([{**p, "l1_bytes": 4096, "l2_bytes": 1 << 22}]).iloc[0]
+    assert roomy["violation_buffer_bytes"] == 0
+    assert roomy["area_mm2"] > row["area_mm2"]
+
+
+def test_batch_equals_one_at_a_time_and_memo_is_consistent():
+    problem, p = problem_and_point("nvdla")
+    points = [{**p, "num_pes": n, "l2_bytes": l2, "clock_hz": c} for n in (64, 256) for l2 in (32768, 262144)
+              for c in (2e8, 1e9)]
+    together = problem.evaluate(points)
+    fresh = PROBLEMS["dataflow-accelerator"]({"workload": "lenet10", "dataflow": "nvdla"})
+    alone = [fresh.evaluate([q]).iloc[0] for q in reversed(points)][::-1]
+    for i, row in enumerate(alone):
+        for metric in ("latency_s", "energy_j", "area_mm2", "violation_buffer_bytes"):
+            assert together[metric].iloc[i] == pytest.approx(row[metric], rel=1e-12)
+
+
+def test_chosen_design_yaml_round_trips_through_dse_map(tmp_path, capsys):
+    problem, p = problem_and_point("eyeriss")
+    files = problem.artifacts(p, tmp_path)
+    path = files["accelerator YAML (dse map --accelerator)"]
+    acc = load_accelerator(str(path))
+    assert (acc.num_pes, acc.l1_bytes, acc.l2_bytes, acc.clock_hz) == (64, 512, 65536, 5e8)
+    assert acc.templates == load_accelerator("eyeriss").templates
+    assert files["per-layer latency plot"].is_file()
+    assert main(["map", "--workload", "lenet10", "--accelerator", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["accelerator"] == "accelerator" and len(out["layers"]) == len(list(build("lenet10").layers()))
+
+
+def test_bad_design_numbers():
+    from dse.errors import InputError
+
+    problem, p = problem_and_point("eyeriss", num_pes=0)
+    with pytest.raises(InputError, match="num_pes must be a positive number"):
+        problem.evaluate([p])
+    problem, p = problem_and_point("eyeriss", precision="int4")
+    with pytest.raises(InputError, match="no MAC area for precision 'int4'"):
+        problem.evaluate([p])
