@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from dse.commands.compare import add_job_arguments, profiles
+from dse.commands.compare import add_job_arguments, estimates_text, profiles
 
 BASIS_HELP = "embodied energy (J, the paper's measure) or carbon (g CO2e at --grid)"
 
@@ -35,10 +35,11 @@ def _breakeven(args: argparse.Namespace) -> int:
 
     activity = float(check_activity(args.activity))
     grid = load_act().grid(args.grid)
-    inc, rep = profiles(args, [args.incumbent, args.replacement])[0]
+    (inc, rep), _, estimates = profiles(args, [args.incumbent, args.replacement])
     years = breakeven_years(inc, rep, activity, args.basis, grid)
     info = {"incumbent": inc.name, "replacement": rep.name, "workload": args.workload, "training": args.training,
-            "activity": activity, "basis": args.basis, "breakeven_years": years if np.isfinite(years) else None}
+            "activity": activity, "basis": args.basis, "breakeven_years": years if np.isfinite(years) else None,
+            "estimates": estimates}
     if args.json:
         print(json.dumps(info, indent=2))
     elif np.isfinite(years):
@@ -46,6 +47,8 @@ def _breakeven(args: argparse.Namespace) -> int:
               f"at activity {activity:g}")
     else:
         print(f"{rep.name} never recovers its embodied {args.basis}: it draws no less than {inc.name}")
+    if not args.json:
+        print(estimates_text(estimates))
     return 0
 
 
@@ -53,13 +56,14 @@ def _indifference(args: argparse.Namespace) -> int:
     from dse.cost.carbon import indifference_activity, load_act
 
     grid = load_act().grid(args.grid)
-    x, y = profiles(args, [args.x, args.y])[0]
+    (x, y), _, estimates = profiles(args, [args.x, args.y])
     roots = indifference_activity(x, y, args.lifetime_years, args.basis, grid)
     info = {"x": x.name, "y": y.name, "workload": args.workload, "training": args.training, "basis": args.basis,
-            "lifetime_years": args.lifetime_years, "indifference_activity": roots}
+            "lifetime_years": args.lifetime_years, "indifference_activity": roots, "estimates": estimates}
     if args.json:
         print(json.dumps(info, indent=2))
     else:
         found = ", ".join(f"{r:.4g}" for r in roots) or "none in [0, 1]"
         print(f"{x.name} vs {y.name} over {args.lifetime_years:g} years: indifference activity ratio {found}")
+        print(estimates_text(estimates))
     return 0

@@ -38,8 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_compare)
 
 
-def profiles(args: argparse.Namespace, names: list[str]) -> tuple[list[Profile], list[str]]:
-    """Carbon profiles of the named platforms running the job of `args`, and their precisions."""
+def profiles(args: argparse.Namespace, names: list[str]) -> tuple[list[Profile], list[str], dict[str, list[str]]]:
+    """Carbon profiles of the named platforms running the job of `args`, their precisions, and per platform the
+    input fields whose source is an `[estimate: reason]`."""
     from dse.cost.carbon import check_years, load_act, profile
     from dse.cost.platform import load_platform
     from dse.workload.zoo import build
@@ -47,12 +48,20 @@ def profiles(args: argparse.Namespace, names: list[str]) -> tuple[list[Profile],
     check_years(args.lifetime_years)
     act = load_act()
     workload = build(args.workload, batch=args.batch)
-    result, precisions = [], []
+    result, precisions, estimates = [], [], {}
     for name in names:
         platform = load_platform(name, args.training, args.precision)
         result.append(profile(platform.evaluate(workload, args.training), platform, act))
         precisions.append(platform.precision)
-    return result, precisions
+        estimates[platform.name] = list(platform.estimates)
+    return result, precisions, estimates
+
+
+def estimates_text(estimates: dict[str, list[str]]) -> str:
+    """One line per platform naming its estimated inputs (docs/sustainability.md gives the reasons)."""
+    lines = ["inputs resting on [estimate] sources (accelerators/*.yaml; docs/sustainability.md):"]
+    lines += [f"  {name}: {', '.join(keys) or 'none'}" for name, keys in estimates.items()]
+    return "\n".join(lines)
 
 
 def table(profs: list[Profile], precisions: list[str], activity: float, years: float, grid: float) -> pd.DataFrame:
@@ -96,11 +105,11 @@ def _compare(args: argparse.Namespace) -> int:
     names = platform_names(args.platforms)
     out = _out_dir(args.out, args.force) if args.out else None
     grid = load_act().grid(args.grid)
-    profs, precisions = profiles(args, names)
+    profs, precisions, estimates = profiles(args, names)
     frame = table(profs, precisions, activity, args.lifetime_years, grid)
     info = {"workload": args.workload, "training": args.training, "activity": activity,
             "lifetime_years": args.lifetime_years, "grid": args.grid, "grid_g_per_kwh": grid,
-            "platforms": json.loads(frame.to_json(orient="records", double_precision=15))}
+            "platforms": json.loads(frame.to_json(orient="records", double_precision=15)), "estimates": estimates}
     if out:
         frame.to_csv(out / "compare.csv", index=False)
         (out / "compare.json").write_text(json.dumps(info, indent=2))
@@ -114,6 +123,7 @@ def _compare(args: argparse.Namespace) -> int:
     else:
         with pd.option_context("display.width", 200, "display.max_columns", None):
             print(frame.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(estimates_text(estimates))
         if out:
             print(f"wrote {out}")
     return 0

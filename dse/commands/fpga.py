@@ -48,7 +48,8 @@ def _setup(args: argparse.Namespace):
     clock = board.clock_hz if args.clock_hz is None else args.clock_hz
     if clock <= 0:
         raise InputError(f"field --clock-hz must be positive, got {clock!r}")
-    return board, network_specs(args.network, args.batch, args.conv_only), clock, Budget(args.dsp_budget, args.bram_budget)
+    specs = network_specs(args.network, args.batch, args.conv_only)
+    return board, specs, clock, Budget(args.dsp_budget, args.bram_budget)
 
 
 def _tiling(args: argparse.Namespace, board, specs, budget: Budget) -> Tiling:

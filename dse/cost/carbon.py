@@ -8,11 +8,13 @@ grid's intensity, i.e. the electricity that would emit it. Packaging, gases and 
 Operational ([ASSUMPTION] of papers.md §3.3): a device busy a fraction `a` of the wall clock draws
 P = a x P_active + (1 - a) x P_idle on average, with P_active = energy per job / seconds per job.
 
-Devices compared on the *same* work serve the same demand, given as the busy fraction `a` of the fastest device
-compared. A slower device d is provisioned as a fleet of n_d = max(1, ceil(a t_d / t_ref)) units (an edge server
-holds whole devices), drawing n_d P_idle + a (t_d / t_ref)(P_active - P_idle) and embodying n_d devices. With one
-unit this is exactly §3.3's formula at the device's own busy fraction a t_d / t_ref; the break-even and
-indifference closed forms below hold piece by piece between the demands where a fleet grows.
+Devices compared on the *same* work serve the same demand, given as the busy fraction `a` of one reference device:
+the fastest device compared in `dse compare`, a named reference platform in explore's `platform-compare`. Both go
+through `fleet_lifetime`, the one lifetime definition. A slower device d is provisioned as a fleet of
+n_d = max(1, ceil(a t_d / t_ref)) units (an edge server holds whole devices), drawing
+n_d P_idle + a (t_d / t_ref)(P_active - P_idle) and embodying n_d devices. With one unit this is exactly §3.3's
+formula at the device's own busy fraction a t_d / t_ref; the break-even and indifference closed forms below hold
+piece by piece between the demands where a fleet grows.
 """
 
 from __future__ import annotations
@@ -172,26 +174,16 @@ def check_years(years: Number) -> np.ndarray:
     return y
 
 
-def mean_power_w(p: Profile, busy: Number) -> Number:
-    """Average power at busy fraction `busy` of the device's own time (§3.3: a P_active + (1 - a) P_idle)."""
-    a = check_activity(busy)
-    return a * p.active_w + (1 - a) * p.idle_w
-
-
-def lifetime(p: Profile, busy: Number, years: Number, grid_g_per_kwh: float) -> dict[str, Number]:
-    """Embodied + operational energy (J) and carbon (g) after `years` at the device's own busy fraction."""
-    op_j = mean_power_w(p, busy) * check_years(years) * SECONDS_PER_YEAR
-    op_g = op_j / J_PER_KWH * grid_g_per_kwh
-    return {"energy_j": p.embodied_energy_j + op_j, "carbon_g": p.embodied_carbon_g + op_g,
-            "operational_energy_j": op_j, "operational_carbon_g": op_g}
-
-
 def lifetime_carbon_g(cost: Cost, device: Device, activity: Number, years: Number, grid: str = "world",
-                      act: ACT | None = None) -> Number:
-    """Carbon as a search objective: embodied + operational g CO2e of `device` running the job `cost` describes,
-    busy a fraction `activity` of the time for `years` on grid `grid`. Vectorized over Cost arrays."""
+                      act: ACT | None = None, reference_seconds: Number | None = None) -> Number:
+    """Carbon as a search objective: embodied + operational g CO2e of the fleet of `device` that serves, for `years`
+    on grid `grid`, a demand keeping one reference device busy a fraction `activity` (`fleet_lifetime`, the one
+    definition `dse compare` uses too). `reference_seconds` is the reference device's job time; None makes `device`
+    its own reference (one unit at busy fraction `activity`). Vectorized over Cost arrays."""
     act = act or load_act()
-    return lifetime(profile(cost, device, act), activity, years, act.grid(grid))["carbon_g"]
+    p = profile(cost, device, act)
+    t_ref = p.seconds_per_job if reference_seconds is None else reference_seconds
+    return fleet_lifetime(p, activity, years, t_ref, act.grid(grid))["carbon_g"]
 
 
 # ---- devices provisioned for the same demand -------------------------------------------------------------------
@@ -200,14 +192,14 @@ def reference_seconds(profiles: list[Profile]) -> float:
     return min(float(np.min(p.seconds_per_job)) for p in profiles)
 
 
-def units(p: Profile, activity: Number, t_ref: float) -> Number:
+def units(p: Profile, activity: Number, t_ref: Number) -> Number:
     """Devices needed to serve a demand that keeps one reference device busy a fraction `activity`
     (at least one: an edge server holds whole devices)."""
     a = check_activity(activity)
     return np.maximum(1.0, np.ceil(a * np.asarray(p.seconds_per_job) / t_ref - 1e-9))
 
 
-def fleet_power_w(p: Profile, activity: Number, t_ref: float) -> Number:
+def fleet_power_w(p: Profile, activity: Number, t_ref: Number) -> Number:
     """Average power of the fleet: n P_idle + a (t / t_ref)(P_active - P_idle). With n = 1 this is §3.3's
     a' P_active + (1 - a') P_idle at the device's own busy fraction a' = a t / t_ref."""
     a = check_activity(activity)
@@ -215,7 +207,7 @@ def fleet_power_w(p: Profile, activity: Number, t_ref: float) -> Number:
     return units(p, a, t_ref) * p.idle_w + load * (p.active_w - p.idle_w)
 
 
-def fleet_lifetime(p: Profile, activity: Number, years: Number, t_ref: float, grid_g_per_kwh: float
+def fleet_lifetime(p: Profile, activity: Number, years: Number, t_ref: Number, grid_g_per_kwh: float
                    ) -> dict[str, Number]:
     """Embodied + operational energy (J) and carbon (g) of the fleet serving the demand for `years`."""
     n = units(p, activity, t_ref)

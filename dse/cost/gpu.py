@@ -2,8 +2,10 @@
 
 Every layer of the graph (forward, backward-data, weight-gradient, weight-update: whatever `dse.workload.training`
 produced) runs as one kernel:
-    t_compute = FLOPs / (peak(precision, mode) x eff),  eff = gemm_efficiency[precision] for conv/FC/matmul/LSTM,
-                                                            elementwise_efficiency for the rest
+    t_compute = FLOPs / (peak(precision, mode) x gemm_efficiency[precision])  for conv/FC/matmul/LSTM,
+              = FLOPs / (CUDA-core FP32 peak(mode) x elementwise_efficiency)    for the rest: element-wise, norm and
+                pool kernels run on the CUDA cores, never on the Tensor Cores whose rate the fp16/int8 peaks of
+                Volta/Ampere modules give
     t_memory  = bytes / (DRAM bandwidth x bandwidth_efficiency),  bytes = operands read + results written, at
                 the precision's element size
     t         = max(t_compute, t_memory) + launch_overhead
@@ -52,8 +54,9 @@ def layer_costs(workload: Workload, gpu: MobileGPU, precision: str = "fp16", mod
     power = gpu.mode(mode)
     peak = gpu.peak_flops(precision, mode)
     a = layer_arrays(workload, precision)
-    eff = np.where(a["gemm"], gpu.gemm_efficiency[precision], gpu.elementwise_efficiency)
-    t_compute = a["flops"] / (peak * eff)
+    rate = np.where(a["gemm"], peak * gpu.gemm_efficiency[precision],
+                    gpu.cuda_core_flops(mode) * gpu.elementwise_efficiency)
+    t_compute = a["flops"] / rate
     t_memory = a["bytes"] / (gpu.dram_bw_bytes_per_s * gpu.bandwidth_efficiency)
     busy = np.where(a["kernel"], np.maximum(t_compute, t_memory), 0.0)
     seconds = busy + np.where(a["kernel"], gpu.launch_overhead_s, 0.0)
@@ -63,7 +66,8 @@ def layer_costs(workload: Workload, gpu: MobileGPU, precision: str = "fp16", mod
     return Cost(cycles=seconds * power.gpu_clock_hz, seconds=seconds, energy_j=energy, energy_static_j=static,
                 macs=a["macs"], flops=a["flops"], dram_bytes=np.where(a["kernel"], a["bytes"], 0.0),
                 utilization=utilization,
-                extra={"compute_bound_s": a["flops"] / peak, "memory_bound_s": a["bytes"] / gpu.dram_bw_bytes_per_s,
+                extra={"compute_s": t_compute, "compute_bound_s": a["flops"] / peak,
+                       "memory_bound_s": a["bytes"] / gpu.dram_bw_bytes_per_s,
                        "memory_bound": t_memory > t_compute})
 
 

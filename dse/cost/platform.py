@@ -19,8 +19,8 @@ from dse.cost.record import Cost
 from dse.errors import InputError
 from dse.hw.embodied import Embodied, parse_embodied
 from dse.hw.fpga import load_board
-from dse.hw.gpu import known_gpus, load_gpu
-from dse.hw.pim import known_pims, load_pim
+from dse.hw.gpu import MobileGPU, known_gpus, load_gpu
+from dse.hw.pim import PIMDevice, known_pims, load_pim
 from dse.hw.values import load_yaml
 from dse.resources import accelerators
 from dse.workload.graph import Workload
@@ -37,6 +37,8 @@ class Platform:
     idle_w: float
     embodied: Embodied
     run: Callable[[Workload, bool], Cost]
+    #: input fields whose YAML source is an `[estimate: reason]`, so reports can say what rests on estimates
+    estimates: tuple[str, ...] = ()
 
     def evaluate(self, workload: Workload, train: bool = False) -> Cost:
         """One inference, or one training step on the graph's batch (`workload` is the forward graph)."""
@@ -51,23 +53,28 @@ def known_platforms() -> list[str]:
     return known_gpus() + known_pims() + _fpga_boms()
 
 
-def _gpu(name: str, precision: str | None, train: bool) -> Platform:
-    gpu = load_gpu(name)
+def estimated(sources: dict[str, str]) -> tuple[str, ...]:
+    """Fields whose source is marked `[estimate...]` (the marker the hardware YAML files use)."""
+    return tuple(key for key, text in sources.items() if text.lstrip().startswith("[estimate"))
+
+
+def gpu_platform(gpu: MobileGPU, precision: str | None = None, train: bool = False) -> Platform:
+    """A loaded GPU record as a platform (default precision fp16 for inference, fp32 for training)."""
     chosen = precision or ("fp32" if train else "fp16")
     gpu.check_precision(chosen)
     run = lambda w, t: gpu_model.evaluate(training(w) if t else w, gpu, chosen)  # noqa: E731
-    return Platform(name, "gpu", chosen, gpu.idle_w, gpu.embodied, run)
+    return Platform(gpu.name, "gpu", chosen, gpu.idle_w, gpu.embodied, run, estimated(gpu.sources))
 
 
-def _pim(name: str, precision: str | None, train: bool) -> Platform:
-    dev = load_pim(name)
+def pim_platform(dev: PIMDevice, precision: str | None = None, train: bool = False) -> Platform:
+    """A loaded PIM record as a platform; it runs its native integer width only."""
     bits, _ = dev.bits(train)
     native = f"int{bits}"
     if precision not in (None, native):
-        raise InputError(f"pim {name}: precision {precision!r} is not supported for "
+        raise InputError(f"pim {dev.name}: precision {precision!r} is not supported for "
                          f"{'training' if train else 'inference'}; it runs {native}")
     run = lambda w, t: pim_model.evaluate(training(w) if t else w, dev)  # noqa: E731
-    return Platform(name, "pim", native, dev.idle_w, dev.embodied, run)
+    return Platform(dev.name, "pim", native, dev.idle_w, dev.embodied, run, estimated(dev.sources))
 
 
 def _fpga_run(board_name: str) -> Callable[[Workload, bool], Cost]:
@@ -99,15 +106,17 @@ def _fpga(name: str, precision: str | None) -> Platform:
     path = accelerators("carbon", "fpga", f"{name}.yaml")
     sources: dict[str, str] = {}
     embodied = parse_embodied(path, load_yaml(path), sources)
-    return Platform(name, "fpga", "fp32", load_board(name).static_w, embodied, _fpga_run(name))
+    board = load_board(name)
+    return Platform(name, "fpga", "fp32", board.static_w, embodied, _fpga_run(name),
+                    estimated({**board.sources, **sources}))
 
 
 def load_platform(name: str, train: bool = False, precision: str | None = None) -> Platform:
     """A platform by name; `precision` None picks the device's default (GPU fp16 inference, fp32 training)."""
     if name in known_gpus():
-        return _gpu(name, precision, train)
+        return gpu_platform(load_gpu(name), precision, train)
     if name in known_pims():
-        return _pim(name, precision, train)
+        return pim_platform(load_pim(name), precision, train)
     if name in _fpga_boms():
         return _fpga(name, precision)
     raise InputError(f"unknown platform {name!r}; known: {', '.join(known_platforms())}")

@@ -44,6 +44,9 @@ def _study_section(o: StudyOutcome, out: Path) -> list[str]:
         rel = path.relative_to(out)
         if path.suffix == ".png":
             parts.append(f"<p>{html.escape(name)}:<br><img src='{rel}'></p>")
+        elif path.suffix == ".txt":
+            parts.append(f"<p>{html.escape(name)} (<a href='{rel}'>{rel}</a>):</p>"
+                         f"<pre>{html.escape(path.read_text())}</pre>")
         else:
             parts.append(f"<p>{html.escape(name)}: <a href='{rel}'>{rel}</a></p>")
     parts += [f"<img src='{p.relative_to(out)}'>" for p in o.figures if p.suffix == ".png"]

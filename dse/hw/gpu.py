@@ -57,9 +57,20 @@ class MobileGPU:
         self.check_precision(precision)
         return self.flops_per_cycle[precision] * self.mode(mode).gpu_clock_hz
 
+    def cuda_core_flops(self, mode: str | None = None) -> float:
+        """CUDA-core FP32 FLOP/s at the clock of `mode`: where element-wise kernels run, whatever the precision
+        (the fp16/int8 peaks of Volta and Ampere modules are Tensor-Core rates that only GEMM-like kernels reach)."""
+        return self.flops_per_cycle["fp32"] * self.mode(mode).gpu_clock_hz
+
 
 def known_gpus() -> list[str]:
     return sorted(p.stem for p in accelerators("gpu").glob("*.yaml"))
+
+
+def _keep(sources: dict[str, str], prefix: str, found: dict[str, str]) -> None:
+    """Record the sources of a nested group under `prefix.key`, so groups sharing keys (fp16 in both the peak and
+    the efficiency tables) keep each source."""
+    sources.update({f"{prefix}.{key}": text for key, text in found.items()})
 
 
 def _fraction(path: Path, entries: dict, key: str, sources: dict[str, str]) -> float:
@@ -77,6 +88,9 @@ def load_gpu_file(path: Path) -> MobileGPU:
     if unknown:
         raise InputError(f"{path}: field flops_per_cycle has unknown precisions {sorted(unknown)}; "
                          f"known: {', '.join(PRECISION_BYTES)}")
+    if "fp32" not in flops:
+        raise InputError(f"{path}: field flops_per_cycle must list fp32 (the CUDA-core rate element-wise kernels run "
+                         f"at), got {sorted(flops)}")
     eff = mapping(path, data, "gemm_efficiency")
     if set(eff) != set(flops):
         raise InputError(f"{path}: field gemm_efficiency must list the precisions of flops_per_cycle "
@@ -85,18 +99,26 @@ def load_gpu_file(path: Path) -> MobileGPU:
     for key, entry in mapping(path, data, "power_modes").items():
         if not isinstance(entry, dict):
             raise InputError(f"{path}: field power_modes.{key} must be a mapping, got {entry!r}")
-        modes[str(key)] = PowerMode(number(path, entry, "power_w", sources, strict=True),
-                                    number(path, entry, "gpu_clock_hz", sources, strict=True))
+        found: dict[str, str] = {}
+        modes[str(key)] = PowerMode(number(path, entry, "power_w", found, strict=True),
+                                    number(path, entry, "gpu_clock_hz", found, strict=True))
+        _keep(sources, f"power_modes.{key}", found)
     default = str(data.get("default_mode"))
     if default not in modes:
         raise InputError(f"{path}: field default_mode {default!r} is not one of power_modes ({', '.join(modes)})")
     idle = number(path, data, "idle_w", sources)
     if any(m.power_w <= idle for m in modes.values()):
         raise InputError(f"{path}: every power mode must draw more than idle_w = {idle} W")
+    flops_found: dict[str, str] = {}
+    eff_found: dict[str, str] = {}
+    flops_per_cycle = {k: number(path, flops, k, flops_found, strict=True) for k in flops}
+    gemm_efficiency = {k: _fraction(path, eff, k, eff_found) for k in eff}
+    _keep(sources, "flops_per_cycle", flops_found)
+    _keep(sources, "gemm_efficiency", eff_found)
     return MobileGPU(
         name=str(data.get("name", path.stem)),
-        flops_per_cycle={k: number(path, flops, k, sources, strict=True) for k in flops},
-        gemm_efficiency={k: _fraction(path, eff, k, sources) for k in eff},
+        flops_per_cycle=flops_per_cycle,
+        gemm_efficiency=gemm_efficiency,
         elementwise_efficiency=_fraction(path, data, "elementwise_efficiency", sources),
         bandwidth_efficiency=_fraction(path, data, "bandwidth_efficiency", sources),
         launch_overhead_s=number(path, data, "launch_overhead_s", sources),

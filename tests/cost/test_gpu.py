@@ -9,7 +9,7 @@ from dse.hw.gpu import known_gpus, load_gpu
 from dse.resources import accelerators
 from dse.workload import build, training
 from dse.workload.graph import Workload
-from dse.workload.layer import Layer, Op
+from dse.workload.layer import COMPUTE_OPS, Layer, Op
 
 
 def gemm(tokens: int, k: int = 1024, c: int = 1024) -> Workload:
@@ -79,3 +79,26 @@ def test_bad_yaml_value_names_file_and_field(tmp_path):
     bad.write_text(accelerators("gpu", "jetson-nano.yaml").read_text().replace("value: 0.70", "value: 1.7"))
     with pytest.raises(InputError, match=r"bad.yaml: field bandwidth_efficiency.value must be <= 1"):
         load_gpu(str(bad))
+
+
+def test_elementwise_kernels_run_on_cuda_cores_not_tensor_cores():
+    # Orin Nano fp16: conv at the Tensor-Core peak 16384 FLOP/cycle x 625 MHz x gemm_efficiency 0.30; an element-wise
+    # layer at the CUDA-core FP32 peak 2048 FLOP/cycle x 625 MHz x elementwise_efficiency 0.25, not 16384 x ...
+    gpu = load_gpu("orin-nano")
+    w = build("lenet10")
+    per_layer = layer_costs(w, gpu, "fp16")
+    layers = w.layers()
+    for layer, compute_s in zip(layers, per_layer.extra["compute_s"]):
+        if layer.op in COMPUTE_OPS:
+            assert compute_s == pytest.approx(layer.flops / (16384 * 625e6 * 0.30), rel=1e-12)
+        elif layer.flops:
+            assert compute_s == pytest.approx(layer.flops / (2048 * 625e6 * 0.25), rel=1e-12)
+    assert any(l.flops and l.op not in COMPUTE_OPS for l in layers)
+
+
+def test_gpu_sources_keep_each_nested_group():
+    # fp16 appears in both the peak and the efficiency tables; each keeps its own source
+    sources = load_gpu("orin-nano").sources
+    assert sources["flops_per_cycle.fp16"].startswith("DS:")
+    assert sources["gemm_efficiency.fp16"].startswith("[estimate:")
+    assert sources["power_modes.15W.power_w"].startswith("DS:")

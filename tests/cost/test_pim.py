@@ -16,18 +16,21 @@ NS, PJ = 1e-9, 1e-12
 
 
 def test_racetrack_8bit_multiply_by_hand():
-    # racetrack-pim.yaml: TR 1 ns / 0.2 pJ, write 1 ns / 0.3 pJ, shift 0.5 ns / 0.1 pJ per nanowire, TRD 5.
+    # racetrack-pim.yaml (RTSim/DESTINY per nanowire): TR 1.61338 ns / 2.503 pJ, write 4.84522 ns / 3.406 pJ,
+    # shift 2.14192 ns / 0.609 pJ, TRD 5.
+    tr, wr, sh = 1.61338, 4.84522, 2.14192
+    e_tr, e_wr, e_sh = 2.503, 3.406, 0.609
     # Partial products: 8 steps, each a TR + write on 8 nanowires after 2 shifts of the 8-wire word.
-    pp_latency = 8 * (1 + 1 + 2 * 0.5) * NS
-    pp_energy = 8 * (8 * (0.2 + 0.3) + 2 * 8 * 0.1) * PJ
+    pp_latency = 8 * (tr + wr + 2 * sh) * NS
+    pp_energy = 8 * (8 * (e_tr + e_wr) + 2 * 8 * e_sh) * PJ
     # Reduction: ceil(7 / 4) = 2 five-operand adds of 16 bits: 16 + ceil(log2 5) = 19 steps on one nanowire per
     # word, after 5 shifts of the 19-wire result word.
-    add_latency = (19 * (1 + 1) + 5 * 0.5) * NS
-    add_energy = (19 * (0.2 + 0.3) + 5 * 19 * 0.1) * PJ
+    add_latency = (19 * (tr + wr) + 5 * sh) * NS
+    add_energy = (19 * (e_tr + e_wr) + 5 * 19 * e_sh) * PJ
     op = multiply(load_pim("racetrack-pim"), 8)
-    assert op.latency_s == pytest.approx(pp_latency + 2 * add_latency, rel=1e-12)  # 105 ns
-    assert op.energy_j == pytest.approx(pp_energy + 2 * add_energy, rel=1e-12)  # 82.8 pJ
-    assert op.latency_s == pytest.approx(105 * NS)
+    assert op.latency_s == pytest.approx(pp_latency + 2 * add_latency, rel=1e-12)  # 352.8 ns
+    assert op.energy_j == pytest.approx(pp_energy + 2 * add_energy, rel=1e-12)  # 796.4 pJ
+    assert op.latency_s == pytest.approx(352.786 * NS, rel=1e-5)
 
 
 def test_ddr3_8bit_multiply_by_hand():
@@ -38,8 +41,9 @@ def test_ddr3_8bit_multiply_by_hand():
     assert op.energy_j == pytest.approx(row_ops * 6.4e-9 / 65536, rel=1e-12)
 
 
-def test_racetrack_bulk_and_is_pirm_speedup_over_dram_pim():
-    # PIRM reports 1.6x over the leading DRAM PIM on bulk-bitwise work; pim_dbcs is calibrated to it (2% tolerance).
+def test_regression_bulk_and_ratio_that_pim_dbcs_is_calibrated_to():
+    """Regression check, not validation: pim_dbcs is calibrated so that this ratio is PIRM's 1.6x (its reported
+    speedup over the leading DRAM PIM on bulk-bitwise work), so it only catches a change of the model or the files."""
     ratio = bulk_and_bits_per_s(load_pim("racetrack-pim")) / bulk_and_bits_per_s(load_pim("ddr3-pim"))
     assert ratio == pytest.approx(1.6, rel=0.02)
 
@@ -56,7 +60,7 @@ def test_fc_layer_mapping_by_hand_on_ddr3():
     dynamic = (1000 * mac_rows + 10 * 99 * tree_rows) * lane_energy
     cost = evaluate(w, load_pim("ddr3-pim"))
     assert cost.seconds == pytest.approx(seconds, rel=1e-12)
-    assert cost.energy_j == pytest.approx(dynamic + 0.45 * seconds, rel=1e-12)
+    assert cost.energy_j == pytest.approx(dynamic + 0.144 * seconds, rel=1e-12)  # self-refresh idle power
 
 
 @pytest.mark.parametrize("name", ["ddr3-pim", "racetrack-pim"])

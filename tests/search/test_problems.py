@@ -1,10 +1,12 @@
 """The explore problems agree with the models they wrap, and flag designs a board cannot hold."""
 
+import json
 import math
 
 import numpy as np
 import pytest
 
+from dse.cli import main
 from dse.cost.carbon import lifetime_carbon_g
 from dse.cost.fpga import evaluate as fpga_evaluate
 from dse.cost.fpga_network import network_specs
@@ -58,11 +60,27 @@ def test_h2h_point_reports_step_4_and_step_2():
     assert row["latency_vs_step2"] <= 1.0
 
 
-def test_platform_point_carbon_is_the_carbon_model():
-    problem, p = point("platform-compare", workload="resnet18", platform="racetrack-pim", activity=0.3)
+def test_platform_point_carbon_is_the_fleet_dse_compare_charges(capsys):
+    # one lifetime definition: the demand is the reference platform's busy fraction, the platform is charged the
+    # fleet that serves it, exactly as `dse compare` does with the same reference as its fastest platform
+    problem, p = point("platform-compare", workload="lenet10", platform="racetrack-pim", activity=0.3,
+                       reference="orin-nano")
     row = problem.evaluate([p]).iloc[0]
     platform = load_platform("racetrack-pim")
-    cost = platform.evaluate(build("resnet18"), False)
+    cost = platform.evaluate(build("lenet10"), False)
+    t_ref = float(load_platform("orin-nano").evaluate(build("lenet10"), False).seconds)
     assert row["seconds"] == pytest.approx(float(cost.seconds))
     assert row["lifetime_carbon_kg"] * 1e3 == pytest.approx(float(np.asarray(
-        lifetime_carbon_g(cost, platform, 0.3, 5.0))))
+        lifetime_carbon_g(cost, platform, 0.3, 5.0, reference_seconds=t_ref))))
+    assert main(["compare", "--workload", "lenet10", "--platforms", "orin-nano,racetrack-pim", "--activity", "0.3",
+                 "--json"]) == 0
+    rows = {r["platform"]: r for r in json.loads(capsys.readouterr().out)["platforms"]}
+    assert row["lifetime_carbon_kg"] == pytest.approx(rows["racetrack-pim"]["lifetime_carbon_kg"], rel=1e-12)
+    assert row["units"] == rows["racetrack-pim"]["units"] > 1  # a fleet, not one unit at its own busy fraction
+
+
+def test_platform_compare_writes_the_estimated_inputs(tmp_path):
+    problem, p = point("platform-compare", platform="ddr3-pim", reference="jetson-tx2")
+    path = problem.artifacts(p, tmp_path)["estimated inputs"]
+    lines = path.read_text().splitlines()
+    assert lines[1] == "ddr3-pim: none" and lines[2].startswith("jetson-tx2: idle_w, gemm_efficiency.fp32")
