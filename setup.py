@@ -16,5 +16,6 @@ for folder, package in DATA_DIRS.items():
         packages.append(name)
         package_dir[name] = root
 
-setup(packages=packages, package_dir=package_dir,
-      package_data={name: ["*.yaml", "*.yml", "*.j2", "*.m", "*.tcl", "*.h"] for name in packages})
+package_data = {name: ["*.yaml", "*.yml", "*.j2", "*.m", "*.tcl", "*.h"] for name in packages}
+package_data["dse.workload.zoo"] = ["configs/*.json"]  # Hugging Face config.json files of the shipped LLMs
+setup(packages=packages, package_dir=package_dir, package_data=package_data)

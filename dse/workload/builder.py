@@ -154,8 +154,16 @@ class Builder:
                                elem_bytes=self.elem_bytes), [src])
 
     def matmul(self, name: str, a: str, b: str, heads: int, inner: int, cols: int) -> str:
-        """Batched matmul of two activations: per head, (rows x inner) @ (inner x cols); rows = `a`'s tokens."""
-        _, _, rows = self.shape(a)
+        """Batched matmul of two activations: per head, (rows x inner) @ (inner x cols).
+
+        `a` holds heads x rows x inner elements, so rows follow from its size: with grouped-query attention the
+        caller passes the key/value heads as `heads`, and the query heads that share one key/value head become
+        extra rows of its matmul (the keys and values are then read once per key/value head, as GQA kernels do).
+        """
+        C, Y, X = self.shape(a)
+        rows, left = divmod(C * Y * X, heads * inner)
+        if left or not rows:
+            raise InputError(f"layer {name!r}: input {a} of {C}x{Y}x{X} elements is not {heads} heads x rows x {inner}")
         layer = Layer(name=name, op=Op.MATMUL, N=self.batch, K=heads * cols, C=heads * inner, X=rows,
                       groups=heads, elem_bytes=self.elem_bytes)
         return self._add(layer, [a, b])

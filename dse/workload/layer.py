@@ -107,6 +107,7 @@ class Layer:
     function: str = ""  # activation name for ACTIVATION; pooling is "global" when it covers the whole map
     optimizer: str = "sgd"  # only read by the weight-update pass
     trainable: bool = True  # frozen layers (e.g. the base model under LoRA) get no weight gradient or update
+    tied: bool = False  # its weights are another layer's (an LM head tied to the embedding): read, not counted
     source: str = ""  # forward layer a training op derives from
 
     def __post_init__(self) -> None:
@@ -160,7 +161,13 @@ class Layer:
 
     @property
     def params(self) -> int:
-        """Trainable parameters (weights and biases) of the forward operator."""
+        """Parameters (weights and biases) the operator owns; a tied layer owns none (its weights are counted once,
+        at the layer they belong to)."""
+        return 0 if self.tied else self.weight_count
+
+    @property
+    def weight_count(self) -> int:
+        """Weights and biases the operator reads, owned or tied."""
         if self.op in (Op.CONV, Op.DWCONV, Op.FC):
             return self.K * (self.C // self.groups) * self.R * self.S + (self.K if self.bias else 0)
         if self.op is Op.LSTM:
@@ -180,7 +187,7 @@ class Layer:
         """Elements of the second operand: the weights, or for MATMUL the second activation (per whole batch)."""
         if self.op is Op.MATMUL:
             return self.N * (self.C // self.groups) * self.K
-        return self.params
+        return self.weight_count
 
     # ---- arithmetic -----------------------------------------------------------------------------------------
     @property
