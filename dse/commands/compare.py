@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dse.commands.workload import add_model_arguments, load_args
 from dse.errors import InputError
 
 if TYPE_CHECKING:
@@ -15,12 +16,29 @@ if TYPE_CHECKING:
     from dse.cost.carbon import Profile
 
 
+def add_bits_arguments(parser: argparse.ArgumentParser) -> None:
+    """Precision and bit widths of the job, shared by every command that costs a workload on a platform."""
+    parser.add_argument("--precision", help="override every platform's default precision (fp32, fp16, int8)")
+    parser.add_argument("--weight-bits", type=int, dest="weight_bits", choices=(32, 16, 8, 4),
+                        help="weight bits (4: int4 in groups of 128 with an fp16 scale and zero each)")
+    parser.add_argument("--act-bits", type=int, dest="act_bits", choices=(32, 16, 8), help="activation bits")
+    parser.add_argument("--kv-bits", type=int, dest="kv_bits", choices=(32, 16, 8, 4), help="KV-cache bits")
+
+
+def platform_for(args: argparse.Namespace, name: str):
+    """The named platform at the precision and bit widths of `args`."""
+    from dse.cost.platform import load_platform
+
+    return load_platform(name, args.training, args.precision, args.weight_bits, args.act_bits, args.kv_bits)
+
+
 def add_job_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared with `dse carbon`: which job, how busy, how long, which grid."""
-    parser.add_argument("--workload", default="alexnet", help="zoo model (default alexnet)")
+    parser.add_argument("--workload", default="alexnet",
+                        help="zoo model, .onnx file or Hugging Face config.json (default alexnet)")
     parser.add_argument("--training", action="store_true", help="cost one training step instead of an inference")
-    parser.add_argument("--batch", type=int, help="batch size (default: the model's own)")
-    parser.add_argument("--precision", help="override every platform's default precision (fp32, fp16, int8)")
+    add_model_arguments(parser)
+    add_bits_arguments(parser)
     parser.add_argument("--lifetime-years", type=float, default=5.0, dest="lifetime_years",
                         help="device lifetime in years (default 5)")
     parser.add_argument("--grid", default="world", help="grid of operation, an ACT/SCARIF name (default world)")
@@ -38,23 +56,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_compare)
 
 
-def profiles(args: argparse.Namespace, names: list[str]) -> tuple[list[Profile], list[str], dict[str, list[str]]]:
-    """Carbon profiles of the named platforms running the job of `args`, their precisions, and per platform the
-    input fields whose source is an `[estimate: reason]`."""
+def profiles(args: argparse.Namespace, names: list[str]) -> tuple[list[Profile], list[dict], dict[str, list[str]]]:
+    """Carbon profiles of the named platforms running the job of `args`; per platform its precision, bit widths
+    and whether the job fits its memory (bytes needed and available); and per platform the input fields whose
+    source is an `[estimate: reason]`."""
     from dse.cost.carbon import check_years, load_act, profile
-    from dse.cost.platform import load_platform
-    from dse.workload.zoo import build
 
     check_years(args.lifetime_years)
     act = load_act()
-    workload = build(args.workload, batch=args.batch)
-    result, precisions, estimates = [], [], {}
+    workload = load_args(args)
+    result, details, estimates = [], [], {}
     for name in names:
-        platform = load_platform(name, args.training, args.precision)
+        platform = platform_for(args, name)
         result.append(profile(platform.evaluate(workload, args.training), platform, act))
-        precisions.append(platform.precision)
+        need = platform.memory(workload, args.training)
+        details.append({"precision": platform.precision, "weight_bits": platform.bits.weight,
+                        "act_bits": platform.bits.act, "kv_bits": platform.bits.kv, "fits": platform.fits(need),
+                        "memory_needed_bytes": need.total, "memory_available_bytes": platform.memory_bytes,
+                        "weight_bytes": need.weights, "kv_cache_bytes": need.kv_cache,
+                        "activation_bytes": need.activations})
         estimates[platform.name] = list(platform.estimates)
-    return result, precisions, estimates
+    return result, details, estimates
 
 
 def estimates_text(estimates: dict[str, list[str]]) -> str:
@@ -64,17 +86,17 @@ def estimates_text(estimates: dict[str, list[str]]) -> str:
     return "\n".join(lines)
 
 
-def table(profs: list[Profile], precisions: list[str], activity: float, years: float, grid: float) -> pd.DataFrame:
+def table(profs: list[Profile], details: list[dict], activity: float, years: float, grid: float) -> pd.DataFrame:
     import pandas as pd
 
     from dse.cost.carbon import J_PER_KWH, fleet_lifetime, reference_seconds
 
     t_ref = reference_seconds(profs)
     rows = []
-    for p, precision in zip(profs, precisions):
+    for p, detail in zip(profs, details):
         life = fleet_lifetime(p, activity, years, t_ref, grid)
         rows.append({
-            "platform": p.name, "precision": precision, "latency_s": float(p.seconds_per_job),
+            "platform": p.name, **detail, "latency_s": float(p.seconds_per_job),
             "energy_per_job_j": float(p.energy_per_job_j), "power_w": float(p.active_w), "idle_w": p.idle_w,
             "embodied_energy_kwh": p.embodied_energy_j / J_PER_KWH, "embodied_carbon_kg": p.embodied_carbon_g / 1e3,
             "units": int(life["units"]), "busy_per_unit": float(life["busy_per_unit"]),
@@ -84,7 +106,7 @@ def table(profs: list[Profile], precisions: list[str], activity: float, years: f
     return pd.DataFrame(rows)
 
 
-def _out_dir(path: str, force: bool) -> Path:
+def out_dir(path: str, force: bool) -> Path:
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {path}: exists and is not a folder")
@@ -103,10 +125,10 @@ def _compare(args: argparse.Namespace) -> int:
 
     activity = float(check_activity(args.activity))
     names = platform_names(args.platforms)
-    out = _out_dir(args.out, args.force) if args.out else None
+    out = out_dir(args.out, args.force) if args.out else None
     grid = load_act().grid(args.grid)
-    profs, precisions, estimates = profiles(args, names)
-    frame = table(profs, precisions, activity, args.lifetime_years, grid)
+    profs, details, estimates = profiles(args, names)
+    frame = table(profs, details, activity, args.lifetime_years, grid)
     info = {"workload": args.workload, "training": args.training, "activity": activity,
             "lifetime_years": args.lifetime_years, "grid": args.grid, "grid_g_per_kwh": grid,
             "platforms": json.loads(frame.to_json(orient="records", double_precision=15)), "estimates": estimates}
@@ -121,8 +143,14 @@ def _compare(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=2))
     else:
-        with pd.option_context("display.width", 200, "display.max_columns", None):
-            print(frame.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        with pd.option_context("display.width", 250, "display.max_columns", None):
+            print(frame.drop(columns=["weight_bytes", "kv_cache_bytes", "activation_bytes"])
+                  .to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        for d, p in zip(details, profs):
+            if not d["fits"]:
+                print(f"{p.name}: does not fit: needs {d['memory_needed_bytes'] / 1e9:.3g} GB (weights "
+                      f"{d['weight_bytes'] / 1e9:.3g}, KV cache {d['kv_cache_bytes'] / 1e9:.3g}, activations "
+                      f"{d['activation_bytes'] / 1e9:.3g}), has {d['memory_available_bytes'] / 1e9:.3g} GB")
         print(estimates_text(estimates))
         if out:
             print(f"wrote {out}")

@@ -24,19 +24,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(func=_list)
     show = actions.add_parser("show", help="per-layer table and totals of one model")
-    show.add_argument("name", help="a zoo model name or a path to an .onnx file")
+    show.add_argument("name", help="a zoo model name, a path to an .onnx file or to a Hugging Face config.json")
     show.add_argument("--training", action="store_true", help="expand into forward/backward/update passes")
     show.add_argument("--optimizer", default="sgd", help="optimizer of the update pass (sgd, momentum, adam)")
-    show.add_argument("--batch", type=int, help="batch size (default: the model's own)")
-    show.add_argument("--seq-len", type=int, dest="seq_len", help="sequence length for sequence models")
+    add_model_arguments(show)
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(func=_show)
     export = actions.add_parser("export", help="write a workload in another tool's format")
-    export.add_argument("name", help="a zoo model name or a path to an .onnx file")
+    export.add_argument("name", help="a zoo model name, a path to an .onnx file or to a Hugging Face config.json")
     export.add_argument("--maestro", required=True, metavar="FILE.m", help="MAESTRO model file to write")
     export.add_argument("--dataflow", metavar="FILE", help="text file of MAESTRO directives to put in every layer")
-    export.add_argument("--batch", type=int, help="batch size (default: the model's own)")
-    export.add_argument("--seq-len", type=int, dest="seq_len", help="sequence length for sequence models")
+    add_model_arguments(export)
     export.add_argument("--force", action="store_true", help="overwrite an existing file")
     export.set_defaults(func=_export)
 
@@ -79,10 +77,35 @@ def summary(workload: Workload) -> dict:
     }
 
 
-def load(name: str, batch: int | None, seq_len: int | None) -> Workload:
-    """A zoo model by name, or an ONNX file by path; import warnings go to stderr as one line each."""
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options that shape the graph: batch, sequence length, and the LLM stage and context of a config.json."""
+    parser.add_argument("--batch", type=int, help="batch size (default: the model's own)")
+    parser.add_argument("--seq-len", type=int, dest="seq_len", help="sequence length for sequence models")
+    parser.add_argument("--stage", choices=("prefill", "decode", "lora"),
+                        help="LLM stage of a config.json (default prefill)")
+    parser.add_argument("--context", type=int,
+                        help="LLM tokens already in the KV cache (decode default: --seq-len; prefill: 0)")
+
+
+def load_args(args: argparse.Namespace, name: str | None = None) -> Workload:
+    """The workload named by `name` (default args.workload) with the options of `add_model_arguments`."""
+    return load(name or args.workload, args.batch, args.seq_len, args.stage, args.context)
+
+
+def load(name: str, batch: int | None, seq_len: int | None, stage: str | None = None,
+         context: int | None = None) -> Workload:
+    """A zoo model by name, an ONNX file or a Hugging Face config.json by path; import warnings go to stderr as
+    one line each."""
+    from dse.workload.hf_config import is_config_path
     from dse.workload.zoo import build
 
+    if is_config_path(name):
+        from dse.workload.decoder import from_hf_config
+
+        return from_hf_config(name, stage or "prefill", seq_len or 512, context, batch or 1)
+    for option, value in (("--stage", stage), ("--context", context)):
+        if value is not None:
+            raise InputError(f"{name}: {option} applies to a Hugging Face config.json only (got {value!r})")
     if not name.endswith(".onnx"):
         return build(name, batch=batch, seq_len=seq_len)
     from dse.workload.onnx_import import from_onnx
@@ -102,7 +125,7 @@ def _show(args: argparse.Namespace) -> int:
 
     from dse.workload.training_passes import training
 
-    workload = load(args.name, args.batch, args.seq_len)
+    workload = load_args(args, args.name)
     if args.training:
         workload = training(workload, optimizer=args.optimizer)
     info = summary(workload)
@@ -132,7 +155,7 @@ def _export(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise InputError(f"dataflow file {str(path)!r} does not exist")
         dataflow = [line for line in path.read_text().splitlines() if line.strip() and not line.strip().startswith("//")]
-    text, skipped = export_maestro(load(args.name, args.batch, args.seq_len), dataflow)
+    text, skipped = export_maestro(load_args(args, args.name), dataflow)
     out.write_text(text)
     print(f"wrote {out}: {text.count('Layer ')} MAC layers; left out {len(skipped)} ops without MACs", file=sys.stderr)
     return 0

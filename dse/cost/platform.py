@@ -1,5 +1,5 @@
-"""Every platform the carbon comparison knows, behind one interface: evaluate a workload to a `Cost`, and
-carry the idle power and bill of materials carbon accounting needs.
+"""Every platform the carbon comparison knows, behind one interface: evaluate a workload to a `Cost`, check that
+the job fits the device's memory, and carry the idle power and bill of materials carbon accounting needs.
 
 Mobile GPUs (`accelerators/gpu/`), PIM devices (`accelerators/pim/`) and edge FPGAs running the EF-Train
 training engine (`accelerators/fpga/` for compute, `accelerators/carbon/fpga/` for the bill of materials).
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dse.cost import fpga as fpga_model
 from dse.cost import gpu as gpu_model
 from dse.cost import pim as pim_model
+from dse.cost.bits import Bits, MemoryNeed, memory_need
 from dse.cost.fpga_network import conv_specs
 from dse.cost.fpga_schedule import ef_train_schedule
 from dse.cost.record import Cost
@@ -37,12 +38,21 @@ class Platform:
     idle_w: float
     embodied: Embodied
     run: Callable[[Workload, bool], Cost]
+    bits: Bits
+    memory_bytes: float | None  # memory the job must fit in; None where the device file gives none
     #: input fields whose YAML source is an `[estimate: reason]`, so reports can say what rests on estimates
     estimates: tuple[str, ...] = ()
 
     def evaluate(self, workload: Workload, train: bool = False) -> Cost:
         """One inference, or one training step on the graph's batch (`workload` is the forward graph)."""
         return self.run(workload, train)
+
+    def memory(self, workload: Workload, train: bool = False) -> MemoryNeed:
+        """Bytes the job holds at this platform's bit widths (`workload` is the forward graph)."""
+        return memory_need(training(workload) if train else workload, self.bits)
+
+    def fits(self, need: MemoryNeed) -> bool:
+        return self.memory_bytes is None or need.total <= self.memory_bytes
 
 
 def _fpga_boms() -> list[str]:
@@ -58,23 +68,44 @@ def estimated(sources: dict[str, str]) -> tuple[str, ...]:
     return tuple(key for key, text in sources.items() if text.lstrip().startswith("[estimate"))
 
 
-def gpu_platform(gpu: MobileGPU, precision: str | None = None, train: bool = False) -> Platform:
-    """A loaded GPU record as a platform (default precision fp16 for inference, fp32 for training)."""
+#: Bit-width overrides a platform is asked for: {"weight": 4, "act": None, "kv": 8}.
+Widths = dict[str, int | None]
+
+
+def _native(kind: str, name: str, bits: int, widths: Widths | None, what: str) -> Bits:
+    """A device that runs every tensor at one width: other widths are refused with the one it runs."""
+    for field, value in (widths or {}).items():
+        if value not in (None, bits):
+            raise InputError(f"{kind} {name}: {field}_bits {value} is not supported{what}; it runs "
+                             f"{bits}-bit weights, activations and KV cache only")
+    return Bits(bits, bits, bits)
+
+
+def gpu_platform(gpu: MobileGPU, precision: str | None = None, train: bool = False,
+                 widths: Widths | None = None) -> Platform:
+    """A loaded GPU record as a platform (default precision fp16 for inference, fp32 for training); `widths`
+    override that precision's bit widths."""
     chosen = precision or ("fp32" if train else "fp16")
     gpu.check_precision(chosen)
-    run = lambda w, t: gpu_model.evaluate(training(w) if t else w, gpu, chosen)  # noqa: E731
-    return Platform(gpu.name, "gpu", chosen, gpu.idle_w, gpu.embodied, run, estimated(gpu.sources))
+    bits = Bits.of(chosen).override(**(widths or {}))
+    gpu.check_precision(bits.compute)
+    run = lambda w, t: gpu_model.evaluate(training(w) if t else w, gpu, bits)  # noqa: E731
+    return Platform(gpu.name, "gpu", bits.compute, gpu.idle_w, gpu.embodied, run, bits=bits,
+                    memory_bytes=gpu.memory_bytes, estimates=estimated(gpu.sources))
 
 
-def pim_platform(dev: PIMDevice, precision: str | None = None, train: bool = False) -> Platform:
+def pim_platform(dev: PIMDevice, precision: str | None = None, train: bool = False,
+                 widths: Widths | None = None) -> Platform:
     """A loaded PIM record as a platform; it runs its native integer width only."""
-    bits, _ = dev.bits(train)
-    native = f"int{bits}"
+    width, _ = dev.bits(train)
+    native = f"int{width}"
+    job = "training" if train else "inference"
     if precision not in (None, native):
-        raise InputError(f"pim {dev.name}: precision {precision!r} is not supported for "
-                         f"{'training' if train else 'inference'}; it runs {native}")
+        raise InputError(f"pim {dev.name}: precision {precision!r} is not supported for {job}; it runs {native}")
+    bits = _native("pim", dev.name, width, widths, f" for {job}")
     run = lambda w, t: pim_model.evaluate(training(w) if t else w, dev)  # noqa: E731
-    return Platform(dev.name, "pim", native, dev.idle_w, dev.embodied, run, estimated(dev.sources))
+    return Platform(dev.name, "pim", native, dev.idle_w, dev.embodied, run, bits=bits,
+                    memory_bytes=dev.params["capacity_bytes"], estimates=estimated(dev.sources))
 
 
 def _fpga_run(board_name: str) -> Callable[[Workload, bool], Cost]:
@@ -100,25 +131,29 @@ def _fpga_run(board_name: str) -> Callable[[Workload, bool], Cost]:
     return run
 
 
-def _fpga(name: str, precision: str | None) -> Platform:
+def _fpga(name: str, precision: str | None, widths: Widths) -> Platform:
     if precision not in (None, "fp32"):
         raise InputError(f"fpga {name}: precision {precision!r} is not supported; the EF-Train engine runs fp32")
+    bits = _native("fpga", name, 32, widths, " by the EF-Train engine")
     path = accelerators("carbon", "fpga", f"{name}.yaml")
     sources: dict[str, str] = {}
     embodied = parse_embodied(path, load_yaml(path), sources)
     board = load_board(name)
-    return Platform(name, "fpga", "fp32", board.static_w, embodied, _fpga_run(name),
-                    estimated({**board.sources, **sources}))
+    return Platform(name, "fpga", "fp32", board.static_w, embodied, _fpga_run(name), bits=bits,
+                    memory_bytes=board.dram_bytes, estimates=estimated({**board.sources, **sources}))
 
 
-def load_platform(name: str, train: bool = False, precision: str | None = None) -> Platform:
-    """A platform by name; `precision` None picks the device's default (GPU fp16 inference, fp32 training)."""
+def load_platform(name: str, train: bool = False, precision: str | None = None, weight_bits: int | None = None,
+                  act_bits: int | None = None, kv_bits: int | None = None) -> Platform:
+    """A platform by name; `precision` None picks the device's default (GPU fp16 inference, fp32 training), and
+    the bit widths given override that precision's for weights, activations and the KV cache."""
+    widths = {"weight": weight_bits, "act": act_bits, "kv": kv_bits}
     if name in known_gpus():
-        return gpu_platform(load_gpu(name), precision, train)
+        return gpu_platform(load_gpu(name), precision, train, widths)
     if name in known_pims():
-        return pim_platform(load_pim(name), precision, train)
+        return pim_platform(load_pim(name), precision, train, widths)
     if name in _fpga_boms():
-        return _fpga(name, precision)
+        return _fpga(name, precision, widths)
     raise InputError(f"unknown platform {name!r}; known: {', '.join(known_platforms())}")
 
 

@@ -53,7 +53,26 @@ def _study_section(o: StudyOutcome, out: Path) -> list[str]:
     if not o.pareto.empty:
         shown = o.pareto.loc[:, [c for c in o.pareto.columns if c.startswith(("trial", "param_", "objective_"))]]
         parts += ["<h3>Pareto set</h3>", shown.head(50).to_html(index=False, float_format=_fmt)]
+    infeasible = _infeasible(trials)
+    if not infeasible.empty:
+        parts += ["<h3>Infeasible points (kept off every front)</h3>",
+                  infeasible.head(50).to_html(index=False, float_format=_fmt)]
     return parts
+
+
+def _infeasible(trials: pd.DataFrame) -> pd.DataFrame:
+    """Completed trials that break a constraint, with the constraints they break and the problem's own reason."""
+    if trials.empty:
+        return trials
+    bad = trials[(trials["state"] == "COMPLETE") & ~trials["feasible"]]
+    limits = [c for c in trials.columns if c.startswith("constraint_")]
+    rows = []
+    for _, t in bad.iterrows():
+        broken = ", ".join(f"{c[len('constraint_'):]} over by {t[c]:.4g}" for c in limits if t[c] > 0)
+        why = t.get("metric_why")
+        rows.append({"trial": t["trial"], **{c: t[c] for c in bad.columns if c.startswith("param_")},
+                     "why": why if isinstance(why, str) and why else broken})
+    return pd.DataFrame(rows)
 
 
 def _fmt(value: float) -> str:

@@ -51,6 +51,7 @@ class FPGABoard:
     dsp_w: float  # watts per DSP slice in use
     bram_18k_w: float  # watts per BRAM_18K in use
     ef_train_tm: int | None = None  # Tm = Tn EF-Train used on this board, where the paper reports one
+    dram_bytes: float | None = None  # DRAM the accelerator's DMA reaches, where the file gives it
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     def power_w(self, dsp, bram_18k):
@@ -93,6 +94,8 @@ def load_board_file(path: Path) -> FPGABoard:
         values[key], sources[f"power.{key}"] = _number(path, power, key, float)
     if "ef_train_tm" in data:
         values["ef_train_tm"], sources["ef_train_tm"] = _number(path, data, "ef_train_tm", int)
+    if "dram_bytes" in data:
+        values["dram_bytes"], sources["dram_bytes"] = _number(path, data, "dram_bytes", float)
     return FPGABoard(**values, sources=sources)
 
 

@@ -35,6 +35,7 @@ class MobileGPU:
     bandwidth_efficiency: float
     launch_overhead_s: float
     dram_bw_bytes_per_s: float
+    memory_bytes: float  # DRAM the GPU can use (Jetson modules share it with the CPU)
     idle_w: float
     power_modes: dict[str, PowerMode]
     default_mode: str
@@ -123,6 +124,7 @@ def load_gpu_file(path: Path) -> MobileGPU:
         bandwidth_efficiency=_fraction(path, data, "bandwidth_efficiency", sources),
         launch_overhead_s=number(path, data, "launch_overhead_s", sources),
         dram_bw_bytes_per_s=number(path, data, "dram_bw_bytes_per_s", sources, strict=True),
+        memory_bytes=number(path, data, "memory_bytes", sources, strict=True),
         idle_w=idle, power_modes=modes, default_mode=default,
         embodied=parse_embodied(path, data, sources), sources=sources,
     )

@@ -119,6 +119,7 @@ class _Graph:
         self.b.norm("norm", Op.RMSNORM, src=x)
         self.linear("lm_head", self.cfg.vocab, self.b.last)
         workload = self.b.build()
+        workload.graph["new_tokens"] = self.tokens  # per sequence: what a stage's tokens/s counts
         for node in workload.nodes:
             layer = workload.layer(node)
             if layer.op is Op.FC:
@@ -165,10 +166,13 @@ def decoder_graph(cfg: DecoderConfig, stage: str = "prefill", seq_len: int = 512
             raise InputError(f"model {name!r}: option context does not apply to a lora step (got {context})")
         _positive(name, "rank", rank)
         graph = _Graph(cfg, name, batch, seq_len, 0, rank)
-        return _freeze_base(graph.build(), graph.operands)
-    if stage == "decode":
-        return _Graph(cfg, name, batch, 1, seq_len if context is None else context, 0).build()
-    return _Graph(cfg, name, batch, seq_len, context or 0, 0).build()
+        workload = _freeze_base(graph.build(), graph.operands)
+    elif stage == "decode":
+        workload = _Graph(cfg, name, batch, 1, seq_len if context is None else context, 0).build()
+    else:
+        workload = _Graph(cfg, name, batch, seq_len, context or 0, 0).build()
+    workload.graph["stage"] = stage
+    return workload
 
 
 def from_hf_config(source: str | Path | dict, stage: str = "prefill", seq_len: int = 512, context: int | None = None,

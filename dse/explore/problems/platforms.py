@@ -1,10 +1,13 @@
 """`platform-compare`: one workload on the edge platforms (mobile GPUs, PIM, FPGA), with lifetime carbon.
 
-Each point is (workload, platform[, precision]) at a stated activity and lifetime. The demand is the busy fraction
-`activity` of ONE reference platform (`reference`, the same for every point), and each platform is charged the fleet
-that serves that demand (`dse.cost.carbon.fleet_lifetime`, the definition `dse compare` uses with its fastest listed
-platform as reference). So `lifetime_carbon_kg` compares platforms on the same work instead of charging a slow
-device only its own busy fraction. The chosen point's files list which of its inputs rest on estimates.
+Each point is (workload, platform[, precision, bit widths]) at a stated activity and lifetime. The demand is the busy
+fraction `activity` of ONE reference platform (`reference`, the same for every point, at its default precision), and
+each platform is charged the fleet that serves that demand (`dse.cost.carbon.fleet_lifetime`, the definition `dse
+compare` uses with its fastest listed platform as reference). So `lifetime_carbon_kg` compares platforms on the same
+work instead of charging a slow device only its own busy fraction. The chosen point's files list which of its inputs
+rest on estimates. A job whose weights, KV cache and live activations do not fit the device's memory is infeasible
+(`violation_memory` = bytes over), so it never reaches a front; `why` says by how much. The workload is a zoo name
+or a Hugging Face config.json (with `stage`, `seq_len`, `context`).
 """
 
 from __future__ import annotations
@@ -17,43 +20,68 @@ import pandas as pd
 
 from dse.cost.carbon import embodied_carbon_g, lifetime_carbon_g, load_act, profile, units
 from dse.cost.platform import Platform, load_platform
+from dse.errors import InputError
 from dse.explore.problems import Problem
+from dse.workload.decoder import from_hf_config
 from dse.workload.graph import Workload
+from dse.workload.hf_config import is_config_path
 from dse.workload.zoo import build
+
+#: The parameters that name the job's graph, in `_workload`'s order.
+JOB = ("workload", "batch", "stage", "seq_len", "context")
 
 
 @lru_cache(maxsize=32)
-def _workload(name: str, batch: int | None) -> Workload:
-    return build(name, batch=batch)
+def _workload(name: str, batch: int | None, stage: str | None = None, seq_len: int | None = None,
+              context: int | None = None) -> Workload:
+    if is_config_path(name):
+        return from_hf_config(name, stage or "prefill", seq_len or 512, context, batch or 1)
+    if stage is not None or context is not None:
+        raise InputError(f"workload {name!r}: stage and context apply to a Hugging Face config.json only")
+    return build(name, batch=batch, seq_len=seq_len)
 
 
 @lru_cache(maxsize=64)
-def _platform(name: str, training: bool, precision: str | None) -> Platform:
-    return load_platform(name, training, precision)
+def _platform(name: str, training: bool, precision: str | None, weight_bits: int | None = None,
+              act_bits: int | None = None, kv_bits: int | None = None) -> Platform:
+    return load_platform(name, training, precision, weight_bits, act_bits, kv_bits)
+
+
+def _widths(p: dict[str, Any]) -> tuple[int | None, ...]:
+    return tuple(None if p[k] is None else int(p[k]) for k in ("weight_bits", "act_bits", "kv_bits"))
 
 
 class PlatformCompare(Problem):
     kind = "platform-compare"
-    DEFAULTS = {"workload": "resnet18", "training": False, "batch": None, "platform": "orin-nano",
-                "precision": None, "activity": 0.5, "lifetime_years": 5.0, "grid": "world",
-                "reference": "orin-nano"}
-    METRICS = frozenset({"seconds", "energy_j", "power_w", "lifetime_carbon_kg", "embodied_carbon_kg", "units"})
+    DEFAULTS = {"workload": "resnet18", "training": False, "batch": None, "seq_len": None, "stage": None,
+                "context": None, "platform": "orin-nano", "precision": None, "weight_bits": None, "act_bits": None,
+                "kv_bits": None, "activity": 0.5, "lifetime_years": 5.0, "grid": "world", "reference": "orin-nano"}
+    METRICS = frozenset({"seconds", "energy_j", "power_w", "lifetime_carbon_kg", "embodied_carbon_kg", "units",
+                         "memory_needed_bytes"})
 
     def evaluate(self, points: list[dict[str, Any]]) -> pd.DataFrame:
         act = load_act()
         rows = []
         for p in points:
             training = bool(p["training"])
-            workload = _workload(str(p["workload"]), p["batch"])
-            platform = _platform(str(p["platform"]), training, p["precision"])
+            job = tuple(p[k] for k in JOB)
+            workload = _workload(str(job[0]), *job[1:])
+            platform = _platform(str(p["platform"]), training, p["precision"], *_widths(p))
             cost = platform.evaluate(workload, training)
-            reference = _job_seconds(str(p["reference"]), str(p["workload"]), p["batch"], training)
+            reference = _job_seconds(str(p["reference"]), job, training)
             activity, years = float(p["activity"]), float(p["lifetime_years"])
             carbon = lifetime_carbon_g(cost, platform, activity, years, str(p["grid"]), act, reference)
+            need = platform.memory(workload, training)
+            available = platform.memory_bytes
+            over = need.total - available if available is not None else 0.0
             rows.append({"seconds": float(cost.seconds), "energy_j": float(cost.energy_j),
                          "power_w": float(cost.power_w), "lifetime_carbon_kg": float(carbon) / 1e3,
                          "embodied_carbon_kg": embodied_carbon_g(platform.embodied, act)["total"] / 1e3,
-                         "units": int(units(profile(cost, platform, act), activity, reference))})
+                         "units": int(units(profile(cost, platform, act), activity, reference)),
+                         "memory_needed_bytes": need.total, "violation_memory": over,
+                         "why": (f"needs {need.total / 1e9:.3g} GB of memory (weights {need.weights / 1e9:.3g}, "
+                                 f"KV cache {need.kv_cache / 1e9:.3g}), has {available / 1e9:.3g} GB"
+                                 if over > 0 else "")})
         return pd.DataFrame(rows)
 
     def artifacts(self, point: dict[str, Any], out: Path) -> dict[str, Path]:
@@ -62,7 +90,9 @@ class PlatformCompare(Problem):
         names = dict.fromkeys([str(point["platform"]), str(point["reference"])])
         lines = ["inputs resting on [estimate] sources (accelerators/*.yaml; docs/sustainability.md gives reasons):"]
         for name in names:
-            keys = _platform(name, training, point["precision"] if name == point["platform"] else None).estimates
+            chosen = name == point["platform"]
+            widths = _widths(point) if chosen else (None, None, None)
+            keys = _platform(name, training, point["precision"] if chosen else None, *widths).estimates
             lines.append(f"{name}: {', '.join(keys) or 'none'}")
         out.mkdir(parents=True, exist_ok=True)
         path = out / "estimates.txt"
@@ -71,9 +101,9 @@ class PlatformCompare(Problem):
 
 
 @lru_cache(maxsize=64)
-def _job_seconds(name: str, workload: str, batch: int | None, training: bool) -> float:
+def _job_seconds(name: str, job: tuple, training: bool) -> float:
     """Job time of the reference platform at its default precision: the demand's yardstick."""
-    return float(_platform(name, training, None).evaluate(_workload(workload, batch), training).seconds)
+    return float(_platform(name, training, None).evaluate(_workload(str(job[0]), *job[1:]), training).seconds)
 
 
 PROBLEMS = {PlatformCompare.kind: PlatformCompare}
