@@ -76,3 +76,12 @@ def test_bad_input_is_one_line_exit_2(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("config", sorted(p.name for p in CONFIGS.glob("*.json")))
+def test_every_shipped_config_runs_through_roofline_and_compare(capsys, config):
+    job = ["--workload", str(CONFIGS / config), "--stage", "decode", "--seq-len", "64", "--json"]
+    roof = run_json(capsys, "roofline", "--platform", "xavier-nx", *job)
+    comp = run_json(capsys, "compare", "--platforms", "xavier-nx", *job)["platforms"][0]
+    assert roof["totals"]["tpot_s"] == pytest.approx(comp["latency_s"], rel=1e-12)
+    assert comp["fits"] == (comp["memory_needed_bytes"] <= 8 * 2 ** 30)
