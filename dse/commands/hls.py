@@ -16,7 +16,7 @@ LAYOUT = "reshaped_reuse"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("hls", help="generate and C-simulate the Vitis HLS training kernel")
+    parser = sub.add_parser("hls", help="generate, check, C-simulate and train through the Vitis HLS training kernel")
     actions = parser.add_subparsers(dest="action", required=True)
     gen = actions.add_parser("generate", help="write a Vitis HLS project from a tiling record")
     source = gen.add_mutually_exclusive_group(required=True)
@@ -30,6 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     csim = actions.add_parser("csim", help="build the project with g++ and run its testbench")
     csim.add_argument("project", help="a folder written by dse hls generate")
     csim.set_defaults(func=_csim)
+    train = actions.add_parser("run", help="train the project's network for N SGD steps through the C-simulated "
+                                           "kernel and compare with numpy after every step")
+    train.add_argument("project", help="a folder written by dse hls generate")
+    train.add_argument("--steps", type=int, default=3, help="SGD steps (default 3)")
+    train.add_argument("--json", action="store_true", help="loss and weight difference per step as JSON")
+    train.set_defaults(func=_run)
 
 
 def searched_record(board_name: str, network: str, batch: int) -> TilingRecord:
@@ -77,4 +83,24 @@ def _csim(args: argparse.Namespace) -> int:
 
     result = run(args.project)
     print(result.output, end="")
+    return 0 if result.passed else 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    import json
+
+    from dse.hls.run import LOSS_RTOL, WEIGHT_RTOL, run
+
+    result = run(args.project, args.steps)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(f"{'step':>4s} {'loss':>10s} {'reference':>10s} {'max |dW|':>10s} {'rel':>9s} {'worst':>8s}  ok")
+        for s in result.steps:
+            print(f"{s.step:4d} {s.loss:10.6f} {s.loss_reference:10.6f} {s.max_weight_diff:10.3g} "
+                  f"{s.max_weight_rel:9.2g} {s.worst_layer:>8s}  {'yes' if s.within else 'NO'}")
+        print(f"{'PASSED' if result.passed else 'FAILED'}: weights within {WEIGHT_RTOL:g} x each layer's largest "
+              f"weight, loss within {LOSS_RTOL:g} relative, after every step")
+    if not result.passed and (result.returncode or not result.steps):
+        print(result.output, end="", file=sys.stderr)
     return 0 if result.passed else 1
