@@ -30,6 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     csim = actions.add_parser("csim", help="build the project with g++ and run its testbench")
     csim.add_argument("project", help="a folder written by dse hls generate")
     csim.set_defaults(func=_csim)
+    check = actions.add_parser("check", help="find what would make Vitis HLS refuse or blow up the project: BRAM, "
+                                             "partition and unroll limits, m_axi depths, identifiers")
+    check.add_argument("project", help="a folder written by dse hls generate")
+    check.set_defaults(func=_check)
     train = actions.add_parser("run", help="train the project's network for N SGD steps through the C-simulated "
                                            "kernel and compare with numpy after every step")
     train.add_argument("project", help="a folder written by dse hls generate")
@@ -104,3 +108,14 @@ def _run(args: argparse.Namespace) -> int:
     if not result.passed and (result.returncode or not result.steps):
         print(result.output, end="", file=sys.stderr)
     return 0 if result.passed else 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    from dse.hls.check import check
+
+    problems = check(args.project)
+    for line in problems:
+        print(line)
+    if not problems:
+        print(f"{args.project}: no problems found (BRAM_18K, ARRAY_PARTITION/UNROLL limits, m_axi depths, names)")
+    return 1 if problems else 0
