@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from dse.errors import InputError
 from dse.hw.fpga import BRAM_BUDGET, DSP_BUDGET, LAYOUTS, load_board
+from dse.inputs import CLOCK_HZ, MAX_BATCH, MAX_SEED, MAX_TRIALS, SHARE, Range, option
 
 if TYPE_CHECKING:
     from dse.cost.fpga_schedule import Budget, Tiling
@@ -22,19 +23,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     for p in (est, tile):
         p.add_argument("--board", required=True, help="accelerators/fpga/<board>.yaml")
         p.add_argument("--network", required=True, help="zoo name or ef_train_alexnet")
-        p.add_argument("--batch", type=int, required=True)
+        p.add_argument("--batch", type=option(int, Range(1, MAX_BATCH)), required=True)
         p.add_argument("--layout", default="reshaped_reuse", choices=LAYOUTS)
-        p.add_argument("--clock-hz", type=float, dest="clock_hz", help="override the board clock")
-        p.add_argument("--dsp-budget", type=float, default=DSP_BUDGET, dest="dsp_budget")
-        p.add_argument("--bram-budget", type=float, default=BRAM_BUDGET, dest="bram_budget")
+        p.add_argument("--clock-hz", type=option(float, CLOCK_HZ), dest="clock_hz", help="override the board clock")
+        p.add_argument("--dsp-budget", type=option(float, SHARE), default=DSP_BUDGET, dest="dsp_budget")
+        p.add_argument("--bram-budget", type=option(float, SHARE), default=BRAM_BUDGET, dest="bram_budget")
         p.add_argument("--conv-only", action="store_true", dest="conv_only",
                        help="run the conv layers only (how EF-Train's AlexNet figures count; docs/fpga.md)")
     est.add_argument("--tiling", default="auto", help="auto (exact search), ef-train (Algorithm 1) or a YAML file")
     est.add_argument("--json", action="store_true", help="machine-readable totals")
     est.set_defaults(func=_estimate)
     tile.add_argument("--out", required=True, help="directory for study.db, pareto.csv and tiling.yaml")
-    tile.add_argument("--trials", type=int, default=300)
-    tile.add_argument("--seed", type=int, default=0)
+    tile.add_argument("--trials", type=option(int, Range(1, MAX_TRIALS)), default=300)
+    tile.add_argument("--seed", type=option(int, Range(0, MAX_SEED)), default=0)
     tile.set_defaults(func=_tile)
 
 
@@ -43,11 +44,7 @@ def _setup(args: argparse.Namespace):
     from dse.cost.fpga_schedule import Budget
 
     board = load_board(args.board)
-    if args.batch is None or args.batch <= 0:
-        raise InputError(f"field --batch must be a positive integer, got {args.batch!r}")
     clock = board.clock_hz if args.clock_hz is None else args.clock_hz
-    if clock <= 0:
-        raise InputError(f"field --clock-hz must be positive, got {clock!r}")
     specs = network_specs(args.network, args.batch, args.conv_only)
     return board, specs, clock, Budget(args.dsp_budget, args.bram_budget)
 
@@ -112,8 +109,6 @@ def _tile(args: argparse.Namespace) -> int:
     from dse.search.fpga_tiling import best_trial_tiling, exact, feasible, optuna_study
 
     board, specs, clock, budget = _setup(args)
-    if args.trials <= 0:
-        raise InputError(f"field --trials must be a positive integer, got {args.trials}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     study = optuna_study(specs, args.batch, board, args.layout, budget, args.trials, args.seed,

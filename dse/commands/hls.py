@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from dse.errors import InputError
+from dse.inputs import MAX_BATCH, MAX_TRIALS, Range, option
 
 if TYPE_CHECKING:
     from dse.cost.tiling_record import TilingRecord
@@ -23,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     source.add_argument("--tiling", metavar="FILE", help="tiling YAML (schema dse.tiling/1, e.g. from dse fpga tile)")
     source.add_argument("--board", help="search the tiling for accelerators/fpga/<board>.yaml instead")
     gen.add_argument("--network", help="with --board: zoo name or ef_train_alexnet")
-    gen.add_argument("--batch", type=int, help="with --board: batch size")
+    gen.add_argument("--batch", type=option(int, Range(1, MAX_BATCH)), help="with --board: batch size")
     gen.add_argument("--out", required=True, help="project folder to create")
     gen.add_argument("--force", action="store_true", help="overwrite an existing project folder")
     gen.set_defaults(func=_generate)
@@ -37,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train = actions.add_parser("run", help="train the project's network for N SGD steps through the C-simulated "
                                            "kernel and compare with numpy after every step")
     train.add_argument("project", help="a folder written by dse hls generate")
-    train.add_argument("--steps", type=int, default=3, help="SGD steps (default 3)")
+    train.add_argument("--steps", type=option(int, Range(1, MAX_TRIALS)), default=3, help="SGD steps (default 3)")
     train.add_argument("--json", action="store_true", help="loss and weight difference per step as JSON")
     train.set_defaults(func=_run)
 

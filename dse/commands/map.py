@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from dse.inputs import MAX_BATCH, MAX_TRIALS, Range, option
 from dse.search.objectives import OBJECTIVES
 
 if TYPE_CHECKING:
@@ -28,9 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="network (default): one mapping per layer minimising the whole network's objective, "
                              "for edp (sum of energies) x (sum of latencies); layer: each layer's own best. For "
                              "latency and energy both give the same totals (a sum is least when every term is)")
-    parser.add_argument("--batch", type=int, help="batch size (default: the model's own)")
+    parser.add_argument("--batch", type=option(int, Range(1, MAX_BATCH)), help="batch size (default: the model's own)")
     parser.add_argument("--training", action="store_true", help="map the training graph (all passes)")
-    parser.add_argument("--trials", type=int, default=40, help="Optuna trials for layers with a large space")
+    parser.add_argument("--trials", type=option(int, Range(1, MAX_TRIALS)), default=40, help="Optuna trials for layers with a large space")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=_run)
 

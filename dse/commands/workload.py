@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dse.errors import InputError
+from dse.inputs import MAX_BATCH, MAX_SEQ_LEN, Range, option, read_text
 
 if TYPE_CHECKING:
     from dse.workload.graph import Workload
@@ -79,11 +80,12 @@ def summary(workload: Workload) -> dict:
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """Options that shape the graph: batch, sequence length, and the LLM stage and context of a config.json."""
-    parser.add_argument("--batch", type=int, help="batch size (default: the model's own)")
-    parser.add_argument("--seq-len", type=int, dest="seq_len", help="sequence length for sequence models")
+    parser.add_argument("--batch", type=option(int, Range(1, MAX_BATCH)), help="batch size (default: the model's own)")
+    parser.add_argument("--seq-len", type=option(int, Range(1, MAX_SEQ_LEN)), dest="seq_len",
+                        help="sequence length for sequence models")
     parser.add_argument("--stage", choices=("prefill", "decode", "lora"),
                         help="LLM stage of a config.json (default prefill)")
-    parser.add_argument("--context", type=int,
+    parser.add_argument("--context", type=option(int, Range(0, MAX_SEQ_LEN)),
                         help="LLM tokens already in the KV cache (decode default: --seq-len; prefill: 0)")
 
 
@@ -103,9 +105,9 @@ def load(name: str, batch: int | None, seq_len: int | None, stage: str | None = 
         from dse.workload.decoder import from_hf_config
 
         return from_hf_config(name, stage or "prefill", seq_len or 512, context, batch or 1)
-    for option, value in (("--stage", stage), ("--context", context)):
+    for flag, value in (("--stage", stage), ("--context", context)):
         if value is not None:
-            raise InputError(f"{name}: {option} applies to a Hugging Face config.json only (got {value!r})")
+            raise InputError(f"{name}: {flag} applies to a Hugging Face config.json only (got {value!r})")
     if not name.endswith(".onnx"):
         return build(name, batch=batch, seq_len=seq_len)
     from dse.workload.onnx_import import from_onnx
@@ -151,10 +153,8 @@ def _export(args: argparse.Namespace) -> int:
         raise InputError(f"{out}: file exists; pass --force to overwrite it")
     dataflow: list[str] = []
     if args.dataflow:
-        path = Path(args.dataflow)
-        if not path.is_file():
-            raise InputError(f"dataflow file {str(path)!r} does not exist")
-        dataflow = [line for line in path.read_text().splitlines() if line.strip() and not line.strip().startswith("//")]
+        directives = read_text(Path(args.dataflow), "dataflow file")
+        dataflow = [line for line in directives.splitlines() if line.strip() and not line.strip().startswith("//")]
     text, skipped = export_maestro(load_args(args, args.name), dataflow)
     out.write_text(text)
     print(f"wrote {out}: {text.count('Layer ')} MAC layers; left out {len(skipped)} ops without MACs", file=sys.stderr)

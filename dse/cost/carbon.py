@@ -29,6 +29,7 @@ from dse.cost.record import Cost, Number
 from dse.errors import InputError
 from dse.hw.embodied import Embodied, Memory
 from dse.hw.values import load_yaml, mapping, number
+from dse.inputs import FRACTION, LIFETIME_YEARS, real
 from dse.resources import accelerators
 
 SECONDS_PER_YEAR = 365 * 24 * 3600.0
@@ -162,15 +163,15 @@ def profile(cost: Cost, device: Device, act: ACT) -> Profile:
 
 def check_activity(activity: Number) -> np.ndarray:
     a = np.asarray(activity, dtype=float)
-    if np.any(~np.isfinite(a)) or np.any((a < 0) | (a > 1)):
-        raise InputError(f"field activity must be in [0, 1], got {activity!r}")
+    for value in a.flat:
+        real(float(value), "field activity", FRACTION)
     return a
 
 
 def check_years(years: Number) -> np.ndarray:
     y = np.asarray(years, dtype=float)
-    if np.any(~np.isfinite(y)) or np.any(y < 0):
-        raise InputError(f"field lifetime_years must be >= 0, got {years!r}")
+    for value in y.flat:
+        real(float(value), "field lifetime_years", LIFETIME_YEARS)
     return y
 
 

@@ -11,6 +11,7 @@ import networkx as nx
 import numpy as np
 
 from dse.errors import InputError
+from dse.inputs import MAX_BATCH, Range, whole
 from dse.workload import build
 from dse.workload.graph import Workload
 from dse.workload.layer import Layer, Op
@@ -35,8 +36,7 @@ class ConvSpec:
 
 def workload(name: str, batch: int) -> Workload:
     """A zoo network by name, with the batch checked."""
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
-        raise InputError(f"network {name!r}: field batch must be a positive integer, got {batch!r}")
+    whole(batch, f"network {name!r}: field batch", Range(1, MAX_BATCH))
     return build(name, batch=batch)
 
 

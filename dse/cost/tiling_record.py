@@ -18,13 +18,12 @@ from dse.cost.fpga_resources import conv_bram, conv_dsp, ifm_depth, ofm_depth, w
 from dse.errors import InputError
 from dse.hw.fpga import LAYOUTS, FPGABoard, load_board
 from dse.identifiers import check_identifier
+from dse.inputs import Range, read_yaml, whole
 
 SCHEMA = "dse.tiling/1"
 PRECISIONS = ("fp32",)
 def _int(where: str, field: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InputError(f"{where}: field {field} must be an integer >= {minimum}, got {value!r}")
-    return value
+    return whole(value, f"{where}: field {field}", Range(minimum, None))
 
 
 def _bool(where: str, field: str, value: object) -> bool:
@@ -152,11 +151,7 @@ class TilingRecord:
     def load(cls, path: str | Path) -> "TilingRecord":
         """Read, validate and check that the tiling fits its board."""
         path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError) as exc:
-            raise InputError(f"{path}: cannot read tiling file: {str(exc).splitlines()[0]}") from None
-        return cls.from_dict(data, str(path))
+        return cls.from_dict(read_yaml(path, "tiling file"), str(path))
 
     @classmethod
     def from_dict(cls, data: object, where: str) -> "TilingRecord":

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dse.errors import InputError
-from dse.hw.values import load_yaml
+from dse.hw.values import LARGEST, MAX_COUNT, SMALLEST, load_yaml
+from dse.inputs import Range, real, whole
 from dse.resources import accelerators
 
 #: Data layouts of EF-Train's training kernel in DRAM (§3): plain BCHW, BHWC with weight reuse, the reshaped layout
@@ -68,11 +69,10 @@ def _number(path: Path, data: dict, key: str, kind: type) -> tuple[float, str]:
     entry = data.get(key)
     if not isinstance(entry, dict) or "value" not in entry or not entry.get("source"):
         raise InputError(f"{path}: field {key} must be {{value: ..., source: ...}}, got {entry!r}")
-    value = entry["value"]
-    ok = isinstance(value, int) if kind is int else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok or value < 0 or (value == 0 and key not in ("uram",)):
-        raise InputError(f"{path}: field {key} must be a positive {kind.__name__}, got {value!r}")
-    return value, str(entry["source"])
+    where = f"{path}: field {key}.value"
+    if kind is int:
+        return whole(entry["value"], where, Range(0 if key == "uram" else 1, MAX_COUNT)), str(entry["source"])
+    return real(entry["value"], where, Range(SMALLEST, LARGEST)), str(entry["source"])
 
 
 def load_board_file(path: Path) -> FPGABoard:

@@ -1,26 +1,31 @@
 """Reading `{value: ..., source: "..."}` entries from hardware YAML files with one-line errors.
 
 Every number in a shipped hardware file carries its provenance; these helpers keep the value, remember the
-source, and reject a missing, non-numeric or out-of-range value naming the file, the field and the value.
+source, and reject a missing, non-numeric, non-finite or out-of-range value naming the file, the field and the value
+(through `dse.inputs`, the one place user numbers are checked). Every hardware number lies in [1e-30, 1e30] of its
+SI unit (or is 0 where zero is allowed), so the models' products and quotients of a few of them stay finite.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from dse.errors import InputError
+from dse.inputs import Range, read_yaml, real, whole
+
+#: Magnitudes a hardware number may take (SI units); beyond them a model's products could overflow to inf.
+LARGEST = 1e30
+SMALLEST = 1e-30
+#: Largest count (PEs, DSP slices, cycles of a fixed delay) a hardware file may give: products of a few counts and a
+#: layer's dimensions stay inside the models' int64 arithmetic.
+MAX_COUNT = 2**31
 
 
 def load_yaml(path: Path) -> dict:
     """A YAML mapping read with `yaml.safe_load`; anything else is an InputError naming the file."""
     if not path.is_file():
         raise InputError(f"{path}: file does not exist")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
     return data
@@ -28,18 +33,21 @@ def load_yaml(path: Path) -> dict:
 
 def number(path: Path, data: dict, key: str, sources: dict[str, str], minimum: float = 0.0,
            strict: bool = False) -> float:
-    """`data[key]['value']` as a float >= minimum (> minimum when strict); records its source under `key`."""
+    """`data[key]['value']` as a finite float >= minimum (> minimum when strict, then also >= 1e-30) and <= 1e30;
+    records its source under `key`."""
     entry = data.get(key)
     if not isinstance(entry, dict) or "value" not in entry or "source" not in entry:
         raise InputError(f"{path}: field {key} must be {{value: <number>, source: <text>}}, got {entry!r}")
-    value = entry["value"]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"{path}: field {key}.value must be a number, got {value!r}")
-    if value < minimum or (strict and value == minimum):
-        relation = ">" if strict else ">="
-        raise InputError(f"{path}: field {key}.value must be {relation} {minimum}, got {value!r}")
+    low = max(minimum, SMALLEST) if strict and minimum <= 0 else minimum
+    value = real(entry["value"], f"{path}: field {key}.value", Range(low, LARGEST, low_open=strict and low == minimum))
     sources[key] = str(entry["source"])
-    return float(value)
+    return value
+
+
+def count(path: Path, data: dict, key: str, sources: dict[str, str], minimum: int = 1) -> int:
+    """`data[key]['value']` as a whole number in [minimum, MAX_COUNT]; records its source under `key`."""
+    return whole(number(path, data, key, sources, minimum=minimum), f"{path}: field {key}.value",
+                 Range(minimum, MAX_COUNT))
 
 
 def mapping(path: Path, data: dict, key: str) -> dict:

@@ -122,8 +122,8 @@ def test_cli_estimate_json_and_errors(tmp_path):
     assert data["power_w"] == pytest.approx(ZCU.power_w(data["dsp"], data["bram_18k"]))
     assert data["dsp"] <= 0.8 * ZCU.dsp and data["bram_18k"] <= 0.75 * ZCU.bram_18k
     for args, text in [(("--board", "zcu1"), "known boards: kv260, pynq-z1, ultra96v2, zcu102"),
-                       (("--batch", "0"), "--batch must be a positive integer"),
-                       (("--clock-hz", "0"), "--clock-hz must be positive")]:
+                       (("--batch", "0"), "argument --batch: must be an integer in [1, 1000000], got 0"),
+                       (("--clock-hz", "0"), "argument --clock-hz: must be a finite number in [1, 1e+12], got 0")]:
         base = {"--board": "zcu102", "--network": "ef_train_1x", "--batch": "8"}
         base.update(dict([args]))
         bad = run("estimate", *itertools.chain(*base.items()))
