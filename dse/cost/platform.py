@@ -16,7 +16,7 @@ from dse.cost import pim as pim_model
 from dse.cost.bits import Bits, MemoryNeed, memory_need
 from dse.cost.fpga_network import conv_specs
 from dse.cost.fpga_schedule import ef_train_schedule
-from dse.cost.record import Cost
+from dse.cost.record import Cost, checked
 from dse.errors import InputError
 from dse.hw.embodied import Embodied, parse_embodied
 from dse.hw.fpga import load_board
@@ -124,9 +124,10 @@ def _fpga_run(board_name: str) -> Callable[[Workload, bool], Cost]:
             cycles = float(cost.extra["cycles_fp"][0].sum() + cost.extra["cycles_bn_fp"].sum())
             seconds = cycles / board.clock_hz
             flops = float(sum(l.flops for l in workload.layers() if l.is_compute))
-        return Cost(cycles=seconds * board.clock_hz, seconds=seconds, energy_j=power * seconds,
-                    energy_static_j=board.static_w * seconds, flops=flops, dsp=float(cost.dsp[0]),
-                    bram_18k=float(cost.bram_18k[0]), extra={"board": board.name})
+        return checked(Cost(cycles=seconds * board.clock_hz, seconds=seconds, energy_j=power * seconds,
+                            energy_static_j=board.static_w * seconds, flops=flops, dsp=float(cost.dsp[0]),
+                            bram_18k=float(cost.bram_18k[0]), extra={"board": board.name}),
+                       f"fpga {board.name}", ["the whole graph"])
 
     return run
 
