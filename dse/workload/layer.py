@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from dse.errors import InputError
+from dse.inputs import Range, whole
 
 
 class Op(str, Enum):
@@ -78,9 +79,14 @@ ACTIVATION_FLOPS = {"relu": 1, "relu6": 2, "sigmoid": 4, "tanh": 5, "gelu": 8, "
 OPTIMIZERS = {"sgd": (2, 0), "momentum": (4, 1), "adam": (12, 2)}
 
 
+#: Largest dimension of a layer, and largest count (MACs, elements) of one layer: counts stay exact in float64
+#: (2**53) and the models' products of them inside int64. Beyond, a layer is "out of range", not silently wrong.
+MAX_DIM = 2**31
+MAX_COUNT = 2**53
+
+
 def _positive(owner: str, name: str, value: int) -> None:
-    if not isinstance(value, (int,)) or isinstance(value, bool) or value <= 0:
-        raise InputError(f"layer {owner!r}: field {name} must be a positive integer, got {value!r}")
+    whole(value, f"layer {owner!r}: field {name}", Range(1, MAX_DIM))
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,10 @@ class Layer:
             raise InputError(f"layer {self.name!r}: unknown activation function {self.function!r}; known: {sorted(ACTIVATION_FLOPS)}")
         if self.optimizer not in OPTIMIZERS:
             raise InputError(f"layer {self.name!r}: unknown optimizer {self.optimizer!r}; known: {sorted(OPTIMIZERS)}")
+        for what in ("macs", "flops", "input_elements", "weight_elements", "output_elements"):
+            if getattr(self, what) > MAX_COUNT:
+                raise InputError(f"layer {self.name!r}: {what} = {getattr(self, what)} is out of range (at most 2**53; "
+                                 "a smaller batch or shape)")
 
     # ---- shapes ---------------------------------------------------------------------------------------------
     @property
