@@ -123,6 +123,19 @@ def flag(value: Any, where: str) -> bool:
     return value
 
 
+def known(load: Callable[[str], Any]) -> Check:
+    """A check that `load(name)` finds the named thing (a board, a model, a grid), its error prefixed by `where`."""
+    def check(value: Any, where: str) -> str:
+        text(value, where)
+        try:
+            load(value)
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from None
+        return value
+
+    return check
+
+
 def optional(check: Check) -> Check:
     """`check`, or None for "not given" (the model's own default)."""
     return lambda value, where: None if value is None else check(value, where)

@@ -254,6 +254,9 @@ def load_accelerator_file(path: Path) -> DataflowAccelerator:
         offchip_bound=_offchip_bound(path, data, sources), energy=energy, templates=templates, parameters=params,
         sources=sources, path=str(path))
     probe = {d: 3 for d in ("N", "K", "C", "R", "S")} | {"Y": 8, "X": 8}
-    for key in templates:
-        acc.dataflow("DSCONV" if key == "dsconv" else "CONV", probe)  # template errors surface at load time
+    for key in templates:  # template errors surface at load time, naming the file
+        try:
+            acc.dataflow("DSCONV" if key == "dsconv" else "CONV", probe)
+        except InputError as exc:
+            raise InputError(f"{path}: field dataflow.{key}: {exc}") from None
     return acc

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dse.errors import InputError
 from dse.hw.embodied import Embodied, parse_embodied
-from dse.hw.values import load_yaml, mapping, number
+from dse.hw.values import count, load_yaml, mapping, number
 from dse.resources import accelerators
 
 COMMON = ("idle_w", "capacity_bytes", "inference_bits", "inference_accumulator_bits", "training_bits",
@@ -56,15 +56,13 @@ def known_pims() -> list[str]:
 def load_pim_file(path: Path) -> PIMDevice:
     data = load_yaml(path)
     technology = data.get("technology")
-    if technology not in FIELDS:
+    if not isinstance(technology, str) or technology not in FIELDS:
         raise InputError(f"{path}: field technology must be one of {', '.join(FIELDS)}, got {technology!r}")
     sources: dict[str, str] = {}
     params = {}
     for key in COMMON + FIELDS[technology]:
-        value = number(path, data, key, sources, strict=key != "idle_w")
-        if key in WHOLE and value != int(value):
-            raise InputError(f"{path}: field {key}.value must be a whole number, got {value!r}")
-        params[key] = value
+        params[key] = (count(path, data, key, sources) if key in WHOLE
+                       else number(path, data, key, sources, strict=key != "idle_w"))
     if technology == "racetrack" and params["trd"] < 2:
         raise InputError(f"{path}: field trd.value must be at least 2 (a TR over two operands), got {params['trd']!r}")
     row_ops = {}

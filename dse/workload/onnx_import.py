@@ -75,7 +75,7 @@ class _Importer:
                 name = f"{name}_{index}"
             used.add(name)
             named.append((name, node))
-            self.workload.add_node(name, layer=self.layer(node, name), onnx_op=node.op_type)
+            self.workload.add_node(name, layer=self.node_layer(node, name), onnx_op=node.op_type)
             for tensor in node.output:
                 self.producer[tensor] = name
         # Edges after all nodes: a file whose nodes are out of order (or cyclic) is caught by validate().
@@ -92,7 +92,24 @@ class _Importer:
         if self.unknown:
             warnings.warn(f"{self.path.name}: {len(self.unknown)} op(s) dse cannot cost were kept as zero-cost nodes: "
                           + ", ".join(self.unknown), stacklevel=3)
-        return validate(self.workload)
+        try:
+            return validate(self.workload)
+        except InputError as exc:
+            raise InputError(f"ONNX file {str(self.path)!r}: {exc}") from None
+
+    def node_layer(self, node, name: str) -> Layer:
+        """`layer`, with every error about the node named by file and node. A file is untrusted: an attribute or
+        input missing, of the wrong length or type, is the file's fault (one line), not a crash."""
+        try:
+            return self.layer(node, name)
+        except InputError as exc:
+            message = str(exc)
+            if message.startswith(f"ONNX file {str(self.path)!r}"):
+                raise
+            raise InputError(f"ONNX file {str(self.path)!r}: node {name!r}: {message}") from None
+        except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError) as exc:
+            raise InputError(f"ONNX file {str(self.path)!r}: node {name!r} ({node.op_type}) is malformed: "
+                             f"{type(exc).__name__} {exc}") from None
 
     def attrs(self, node) -> dict:
         import onnx

@@ -22,7 +22,19 @@ from dse.cost.carbon import embodied_carbon_g, lifetime_carbon_g, load_act, prof
 from dse.cost.platform import Platform, load_platform
 from dse.errors import InputError
 from dse.explore.problems import Problem
-from dse.inputs import FRACTION, LIFETIME_YEARS, MAX_BATCH, MAX_SEQ_LEN, Range, flag, optional, real_in, text, whole_in
+from dse.inputs import (
+    FRACTION,
+    LIFETIME_YEARS,
+    MAX_BATCH,
+    MAX_SEQ_LEN,
+    Range,
+    flag,
+    known,
+    optional,
+    real_in,
+    text,
+    whole_in,
+)
 from dse.workload.decoder import from_hf_config
 from dse.workload.graph import Workload
 from dse.workload.hf_config import is_config_path
@@ -59,12 +71,14 @@ class PlatformCompare(Problem):
                 "kv_bits": None, "activity": 0.5, "lifetime_years": 5.0, "grid": "world", "reference": "orin-nano"}
     METRICS = frozenset({"seconds", "energy_j", "power_w", "lifetime_carbon_kg", "embodied_carbon_kg", "units",
                          "memory_needed_bytes"})
-    CHECKS = {"workload": text, "training": flag, "batch": optional(whole_in(Range(1, MAX_BATCH))),
+    CHECKS = {"workload": known(lambda name: _workload(name, None)), "training": flag,
+              "batch": optional(whole_in(Range(1, MAX_BATCH))),
               "seq_len": optional(whole_in(Range(1, MAX_SEQ_LEN))), "stage": optional(text),
-              "context": optional(whole_in(Range(0, MAX_SEQ_LEN))), "platform": text, "precision": optional(text),
-              "weight_bits": optional(whole_in(Range(1, 64))), "act_bits": optional(whole_in(Range(1, 64))),
-              "kv_bits": optional(whole_in(Range(1, 64))), "activity": real_in(FRACTION),
-              "lifetime_years": real_in(LIFETIME_YEARS), "grid": text, "reference": text}
+              "context": optional(whole_in(Range(0, MAX_SEQ_LEN))), "platform": known(load_platform),
+              "precision": optional(text), "weight_bits": optional(whole_in(Range(1, 64))),
+              "act_bits": optional(whole_in(Range(1, 64))), "kv_bits": optional(whole_in(Range(1, 64))),
+              "activity": real_in(FRACTION), "lifetime_years": real_in(LIFETIME_YEARS),
+              "grid": known(lambda name: load_act().grid(name)), "reference": known(load_platform)}
 
     def evaluate(self, points: list[dict[str, Any]]) -> pd.DataFrame:
         act = load_act()
