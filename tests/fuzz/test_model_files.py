@@ -17,7 +17,7 @@ from .harness import check_run, run_cli, workspace, write_input
 from .mutate import damaged_text, mutated_tokens, yaml_files
 
 onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from onnx import AttributeProto, TensorProto, helper, numpy_helper  # noqa: E402
 
 TILING = yaml.safe_load((Path(__file__).parents[1] / "hls" / "fixtures" / "pynq_small.yaml").read_text())
 
@@ -97,7 +97,8 @@ def mutated_model(draw: st.DrawFn) -> bytes:
                      | st.text(max_size=3) | st.floats(allow_nan=True))
         kept = [a for a in node.attribute if a.name != name]
         del node.attribute[:]
-        node.attribute.extend([*kept, helper.make_attribute(name, value)])
+        typed = {"attr_type": AttributeProto.INTS} if value == [] else {}  # an empty list has no type of its own
+        node.attribute.extend([*kept, helper.make_attribute(name, value, **typed)])
     elif kind == "op_type":
         graph.node[draw(st.integers(0, len(graph.node) - 1))].op_type = draw(
             st.sampled_from(["Conv", "Gemm", "MatMul", "MaxPool", "AveragePool", "Concat", "Add", "Softmax",
