@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dse.errors import InputError
-from dse.hw.values import load_yaml
+from dse.hw.values import check_keys, hardware_path, known_names, load_yaml
 from dse.resources import accelerators
 
 #: Data layouts of EF-Train's training kernel in DRAM (§3): plain BCHW, BHWC with weight reuse, the reshaped layout
@@ -59,9 +59,14 @@ class FPGABoard:
         return self.static_w + self.dsp_w * dsp + self.bram_18k_w * bram_18k
 
 
+#: Every top-level field a board file may hold; `embodied` is the bill of materials a user's own board file may carry
+#: for `dse compare` (the shipped boards keep theirs in accelerators/carbon/fpga/).
+_FIELDS = frozenset(("name", "part", "power", "ef_train_tm", "dram_bytes", "embodied") + _COUNTS + _REALS)
+
+
 def known_boards() -> list[str]:
     """Names of the shipped board files."""
-    return sorted(p.stem for p in accelerators("fpga").glob("*.yaml"))
+    return known_names("fpga")
 
 
 def _number(path: Path, data: dict, key: str, kind: type) -> tuple[float, str]:
@@ -78,6 +83,7 @@ def _number(path: Path, data: dict, key: str, kind: type) -> tuple[float, str]:
 def load_board_file(path: Path) -> FPGABoard:
     """Read and validate one board file."""
     data = load_yaml(Path(path))
+    check_keys(path, data, _FIELDS)
     for key in ("name", "part"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise InputError(f"{path}: field {key} must be a non-empty string, got {data.get(key)!r}")
@@ -90,6 +96,7 @@ def load_board_file(path: Path) -> FPGABoard:
     power = data.get("power")
     if not isinstance(power, dict):
         raise InputError(f"{path}: field power must be a mapping of {', '.join(_POWER)}, got {power!r}")
+    check_keys(path, power, frozenset(_POWER), "power.")
     for key in _POWER:
         values[key], sources[f"power.{key}"] = _number(path, power, key, float)
     if "ef_train_tm" in data:
@@ -100,11 +107,9 @@ def load_board_file(path: Path) -> FPGABoard:
 
 
 def load_board(name: str) -> FPGABoard:
-    """The shipped board `name`; an unknown name lists the known ones."""
-    path = accelerators("fpga", f"{name}.yaml")
-    if "/" in name or not path.is_file():
-        raise InputError(f"unknown FPGA board {name!r}; known boards: {', '.join(known_boards())}")
+    """The shipped board `name`, or a board YAML file by path; an unknown name lists the known ones."""
+    path = hardware_path(name, "fpga", what="FPGA board")
     board = load_board_file(path)
-    if board.name != name:
+    if path.parent == accelerators("fpga") and board.name != name:
         raise InputError(f"{path}: field name is {board.name!r}, expected {name!r} (the file name)")
     return board
