@@ -25,7 +25,8 @@ Shapes = dict[str, tuple[int, ...]]
 
 @dataclass(frozen=True)
 class Options:
-    """What the caller asked for besides the name; `where` names the option or config key the spec came from."""
+    """What the caller asked for besides the name; `where` names the option (`--workload`), argument (`NAME`) or
+    explore config key (`workload`) the spec came from, so errors name the option or key that fixes them."""
 
     batch: int | None = None
     seq_len: int | None = None
@@ -34,13 +35,18 @@ class Options:
     stage: str | None = None  # LLM stage of a Hugging Face config (prefill, decode, lora)
     context: int | None = None  # LLM tokens already in the KV cache
 
+    @property
+    def from_config(self) -> bool:
+        """An explore config key (`workload`, `network`) rather than a command-line option or argument."""
+        return self.where.isidentifier() and self.where.islower()
+
     def reject(self, spec: str, kind: str, *names: str) -> None:
         """An InputError for the first of `names` that was given but does not apply to this kind of workload."""
-        hints = {"seq_len": "--seq-len", "input_shapes": "--input-shape", "batch": "--batch", "stage": "--stage",
-                 "context": "--context"}
         for name in names:
             if getattr(self, name) is not None:
-                raise InputError(f"{self.where} {spec}: {hints[name]} does not apply to {kind}")
+                option = name[:-1] if name == "input_shapes" else name
+                hint = option if self.from_config else "--" + option.replace("_", "-")
+                raise InputError(f"{self.where} {spec}: {hint} does not apply to {kind}")
 
 
 def _onnx(path: Path, options: Options) -> Workload:
@@ -48,7 +54,7 @@ def _onnx(path: Path, options: Options) -> Workload:
 
     options.reject(str(path), "an ONNX file (its shapes come from the file and --input-shape)", "seq_len", "stage",
                    "context")
-    option = "--input-shape" if options.where.startswith("--") else "input_shape"
+    option = "input_shape" if options.from_config else "--input-shape"
     return from_onnx(path, batch=options.batch, input_shapes=options.input_shapes, shape_option=option)
 
 
