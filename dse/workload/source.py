@@ -46,6 +46,8 @@ class Options:
             if getattr(self, name) is not None:
                 option = name[:-1] if name == "input_shapes" else name
                 hint = option if self.from_config else "--" + option.replace("_", "-")
+                if name in ("stage", "context"):
+                    raise InputError(f"{self.where} {spec}: {hint} applies to a Hugging Face config.json only")
                 raise InputError(f"{self.where} {spec}: {hint} does not apply to {kind}")
 
 
@@ -127,7 +129,7 @@ def load_workload(spec: str, *, batch: int | None = None, seq_len: int | None = 
         return build(spec, batch=batch, seq_len=seq_len)
     path = Path(spec)
     if not path.is_file():
-        raise InputError(f"{where} {spec}: file does not exist")
+        raise InputError(f"{where}: file {spec!r} does not exist")
     return LOADERS[kind](path, options)
 
 

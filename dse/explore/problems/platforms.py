@@ -6,7 +6,7 @@ each platform is charged the fleet that serves that demand (`dse.cost.carbon.fle
 compare` uses with its fastest listed platform as reference). So `lifetime_carbon_kg` compares platforms on the same
 work instead of charging a slow device only its own busy fraction. The chosen point's files list which of its inputs
 rest on estimates. A job whose weights, KV cache and live activations do not fit the device's memory is infeasible
-(`violation_memory` = bytes over), so it never reaches a front; `why` says by how much. The workload is a zoo name
+(`violation_memory` = bytes over), so it never reaches a front; `why` says by how much. The workload is a zoo name,
 an ONNX file (with `input_shape`), a workload file or a Hugging Face config.json (with `stage`, `seq_len`,
 `context`): `dse.workload.source`.
 """
