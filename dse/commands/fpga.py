@@ -65,7 +65,7 @@ def _tiling(args: argparse.Namespace, board, specs, budget: Budget) -> Tiling:
     if args.tiling == "ef-train":
         return ef_train_schedule(specs, args.batch, board, args.layout, budget)
     record = TilingRecord.load(args.tiling)
-    for field, have, want in (("board", record.board, board.name), ("network", record.network, network_id(args.network)),
+    for field, have, want in (("board", record.board, board.ref), ("network", record.network, network_id(args.network)),
                               ("layers", [l.name for l in record.layers], [s.name for s in specs])):
         if have != want:
             raise InputError(f"{args.tiling}: field {field} is {have!r}, but the estimate is for {want!r}")

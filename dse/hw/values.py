@@ -25,6 +25,8 @@ def hardware_path(spec: str, *kind: str, what: str) -> Path:
     """The one rule for naming hardware: a shipped name (`accelerators/<kind>/NAME.yaml`) or a path to a YAML file
     of that kind. A spec ending in .yaml/.yml or holding a path separator is a path; anything else is a name."""
     spec = str(spec)
+    if any(ord(c) < 32 for c in spec):
+        raise InputError(f"{what} {spec!r}: a name or path with control characters")
     if spec.endswith(YAML_SUFFIXES) or "/" in spec or "\\" in spec:
         path = Path(spec)
         if not path.is_file():

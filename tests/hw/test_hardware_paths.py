@@ -72,3 +72,29 @@ def test_the_cli_exits_2_on_an_unknown_board_key(tmp_path, capsys):
     assert main(["fpga", "estimate", "--board", str(path), "--network", "ef_train_1x", "--batch", "1"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and f"{path}: unknown field dsps" in err
+
+
+def test_a_board_file_carries_through_a_tiling_record_to_hls(tmp_path, capsys):
+    data = yaml.safe_load(accelerators("fpga", "pynq-z1.yaml").read_text())
+    data["name"] = "my-pynq"
+    board = tmp_path / "boards" / "mine.yaml"
+    board.parent.mkdir()
+    board.write_text(yaml.safe_dump(data))
+    out = tmp_path / "tile"
+    assert main(["fpga", "tile", "--board", str(board), "--network", "ef_train_1x", "--batch", "2", "--trials", "4",
+                 "--out", str(out)]) == 0
+    record = yaml.safe_load((out / "tiling.yaml").read_text())
+    assert record["board"] == str(board.resolve())  # the record names the file, so it loads again anywhere
+    assert main(["hls", "generate", "--tiling", str(out / "tiling.yaml"), "--out", str(tmp_path / "hls")]) == 0
+    assert "on my-pynq" in (tmp_path / "hls" / "run_hls.tcl").read_text().splitlines()[0]
+
+
+def test_board_names_that_would_reach_generated_files_are_checked(tmp_path):
+    data = yaml.safe_load(accelerators("fpga", "pynq-z1.yaml").read_text())
+    data["name"] = "pynq\nexec rm -rf ~"
+    path = tmp_path / "evil.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError, match="evil.yaml: field name must be a name of letters"):
+        load_board(str(path))
+    with pytest.raises(InputError, match="control characters"):
+        load_board("boards/x\n.yaml")
