@@ -13,6 +13,8 @@
   and dilations become the symmetric pad that gives it (or, where none does, the input rows the window reads).
 - A transposed conv of stride s is priced as its sub-pixel form: s*s phases, each a stride-1 conv with a
   ceil(kernel/s) kernel on the input grid, so it counts the multiply-adds that touch real inputs.
+- A `Gather` of rows of a constant 2-D table by non-constant indices is an embedding lookup (C = vocabulary,
+  K = width, X = tokens); every other `Gather` moves data only.
 - Shape-only ops cost nothing; an op dse does not know becomes a named zero-cost `Op.UNKNOWN` node (never
   dropped), and all of them are reported in one warning.
 """
@@ -224,6 +226,9 @@ class _Importer:
                 return self.matmul(name, inputs)
             if op in POOLS:
                 return self.pool(node, name, in_shape, out_shape)
+            if (op == "Gather" and len(inputs) == 2 and inputs[0] in self.constants and inputs[1] not in self.constants
+                    and len(self.shape(inputs[0], name)) == 2 and not self.attrs(node).get("axis", 0)):
+                return self.embedding(name, inputs)
             N, C, Y, X = _canonical(in_shape)
             if op in GLOBAL_POOLS:
                 return Layer(name, GLOBAL_POOLS[op], N=N, C=C, K=C, Y=Y, X=X, R=Y, S=X, function="global")
@@ -284,6 +289,12 @@ class _Importer:
         X, pad_x = _window(X, kernel[1], strides[1], X_out)
         return Layer(name, POOLS[node.op_type], N=N, C=C, K=C, Y=Y, X=X, R=kernel[0], S=kernel[1],
                      stride_y=strides[0], stride_x=strides[1], pad_y=pad_y, pad_x=pad_x)
+
+    def embedding(self, name: str, inputs: list[str]) -> Layer:
+        """Rows of a constant table gathered by token ids: an embedding lookup (C = vocabulary, K = width)."""
+        table, ids = self.shape(inputs[0], name), self.shape(inputs[1], name)
+        tokens = ids[-1] if ids else 1
+        return Layer(name, Op.EMBEDDING, N=math.prod(ids[:-1]), C=table[0], K=table[1], X=tokens, bias=False)
 
     def gemm(self, node, name: str, inputs: list[str]) -> Layer:
         a = self.attrs(node)

@@ -150,3 +150,14 @@ def test_truncated_file_is_one_input_error(tmp_path):
     path.write_bytes(path.read_bytes()[:-7])
     with pytest.raises(InputError, match="cannot be read"):
         from_onnx(path)
+
+
+def test_a_gather_from_a_constant_table_is_an_embedding(tmp_path):
+    ids = helper.make_tensor_value_info("x", TensorProto.INT64, [2, 5])
+    nodes = [helper.make_node("Gather", ["table", "x"], ["e"], name="embed"),
+             helper.make_node("MatMul", ["e", "w"], ["y"], name="proj")]
+    w = from_onnx(model(tmp_path, nodes, None, None, [weight("table", (100, 16)), weight("w", (16, 8))],
+                        inputs=[ids]))
+    embed = w.layer("embed")
+    assert (embed.op, embed.N, embed.X, embed.params, embed.output_elements) == (Op.EMBEDDING, 2, 5, 1600, 160)
+    assert w.layer("proj").macs == 2 * 5 * 16 * 8 and w.has_edge("embed", "proj")
