@@ -11,8 +11,9 @@
   [N, F] -> (N, C=F); leading dims beyond four fold into N.
 - Sliding windows (conv, pooling) take the output size the model declares: ceil_mode, auto_pad, asymmetric pads
   and dilations become the symmetric pad that gives it (or, where none does, the input rows the window reads).
-- A transposed conv of stride s is priced as its sub-pixel form: s*s phases, each a stride-1 conv with a
-  ceil(kernel/s) kernel on the input grid, so it counts the multiply-adds that touch real inputs.
+- A transposed conv counts the multiply-adds that touch real inputs (each input pixel meets each kernel tap once):
+  when the kernel is a multiple of the stride s, as its sub-pixel form (s*s stride-1 phases with a kernel/s kernel on
+  the input grid), else as GEMM + col2im (a 1x1 conv to every tap of every output channel, summed into place).
 - A `Gather` of rows of a constant 2-D table by non-constant indices is an embedding lookup (C = vocabulary,
   K = width, X = tokens); every other `Gather` moves data only.
 - Shape-only ops cost nothing; an op dse does not know becomes a named zero-cost `Op.UNKNOWN` node (never
@@ -266,10 +267,14 @@ class _Importer:
         K, Y_out, X_out = out_shape[1:]
         R, S = w[2], w[3]
         bias = len(node.input) > 2 and bool(node.input[2])
-        if node.op_type == "ConvTranspose":
-            # sub-pixel form: stride-1 phases with kernel ceil(R/s) on the input grid, K*sy*sx output channels
-            R, S = -(-R // strides[0]), -(-S // strides[1])
+        if node.op_type == "ConvTranspose" and not (R % strides[0] or S % strides[1]):
+            # sub-pixel form: sy*sx stride-1 phases with an (R/sy)x(S/sx) kernel on the input grid
+            R, S = R // strides[0], S // strides[1]
             K, Y_out, X_out = K * strides[0] * strides[1], Y, X
+            strides = [1, 1]
+        elif node.op_type == "ConvTranspose":
+            # GEMM + col2im form: a 1x1 conv giving every kernel tap of every output channel, summed into place after
+            K, R, S, Y_out, X_out = K * R * S, 1, 1, Y, X
             strides = [1, 1]
         Y, pad_y = _window(Y, R, strides[0], Y_out)
         X, pad_x = _window(X, S, strides[1], X_out)

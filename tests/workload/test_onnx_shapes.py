@@ -161,3 +161,10 @@ def test_a_gather_from_a_constant_table_is_an_embedding(tmp_path):
     embed = w.layer("embed")
     assert (embed.op, embed.N, embed.X, embed.params, embed.output_elements) == (Op.EMBEDDING, 2, 5, 1600, 160)
     assert w.layer("proj").macs == 2 * 5 * 16 * 8 and w.has_edge("embed", "proj")
+
+
+def test_conv_transpose_with_a_kernel_not_a_multiple_of_its_stride(tmp_path):
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up", kernel_shape=[3, 3], strides=[2, 2],
+                            pads=[1, 1, 1, 1], output_padding=[1, 1])
+    w = from_onnx(model(tmp_path, [node], [1, 4, 5, 5], None, [weight("w", (4, 3, 3, 3))]))
+    assert w.layer("up").macs == 4 * 3 * 3 * 3 * 5 * 5  # (5-1)*2 - 2 + 3 + 1 = 10 rows out; MACs from the input grid
