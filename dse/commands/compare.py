@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dse.commands.workload import add_model_arguments, load_args
+from dse.commands.workload import WORKLOAD_HELP, add_model_arguments, load_args
 from dse.errors import InputError
 from dse.inputs import FRACTION, LIFETIME_YEARS, option
 
@@ -35,8 +35,7 @@ def platform_for(args: argparse.Namespace, name: str):
 
 def add_job_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared with `dse carbon`: which job, how busy, how long, which grid."""
-    parser.add_argument("--workload", default="alexnet",
-                        help="zoo model, .onnx file or Hugging Face config.json (default alexnet)")
+    parser.add_argument("--workload", default="alexnet", help=WORKLOAD_HELP + " (default alexnet)")
     parser.add_argument("--training", action="store_true", help="cost one training step instead of an inference")
     add_model_arguments(parser)
     add_bits_arguments(parser)
@@ -49,7 +48,8 @@ def add_job_arguments(parser: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("compare", help="compare platforms on one workload, with embodied and lifetime carbon")
     add_job_arguments(parser)
-    parser.add_argument("--platforms", required=True, help="comma-separated platform names")
+    parser.add_argument("--platforms", required=True,
+                        help="comma-separated shipped platform names or GPU/PIM/FPGA board .yaml files")
     parser.add_argument("--activity", type=option(float, FRACTION), default=0.5,
                         help="demand as the busy fraction of the fastest listed platform, 0..1 (default 0.5)")
     parser.add_argument("--out", help="folder for the table (CSV, JSON) and plots (PNG, SVG)")

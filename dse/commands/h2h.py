@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dse.commands.workload import WORKLOAD_HELP, add_input_shape, load_from_args
 from dse.errors import InputError
 from dse.inputs import LINK_BW_GBPS, MAX_SEED, MAX_TRIALS, Range, option
 
@@ -18,7 +19,9 @@ STEP_NAMES = {1: "computation-prioritized", 2: "+ weight locality", 3: "+ activa
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("h2h", help="H2H mapping onto a heterogeneous multi-accelerator system")
-    parser.add_argument("--workload", required=True, help="a zoo model name")
+    parser.add_argument("--workload", required=True, help=WORKLOAD_HELP)
+    parser.add_argument("--batch", type=int, help="batch size (default: the model's own)")
+    add_input_shape(parser)
     parser.add_argument("--system", default="h2h", help="a shipped system name or a system .yaml file")
     parser.add_argument("--bandwidth", type=option(float, LINK_BW_GBPS), required=True, metavar="GBPS",
                         help="host link bandwidth BW_acc in GB/s (1e9 bytes/s)")
@@ -37,10 +40,9 @@ def _run(args: argparse.Namespace) -> int:
     from dse.mapping.baselines import computation_only, nsga2
     from dse.mapping.h2h import run_h2h
     from dse.mapping.problem import compile_problem
-    from dse.workload.zoo import build
 
     system = load_system(args.system, args.bandwidth * 1e9)
-    problem = compile_problem(build(args.workload), system)
+    problem = compile_problem(load_from_args(args, args.workload, "--workload"), system)
     result = run_h2h(problem)
     herald = computation_only(problem)
     magma, front = nsga2(problem, args.trials, args.seed)

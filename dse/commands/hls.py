@@ -7,6 +7,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from dse.commands.workload import WORKLOAD_HELP, add_input_shape
 from dse.errors import InputError
 from dse.inputs import MAX_BATCH, MAX_TRIALS, Range, option
 
@@ -22,9 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     gen = actions.add_parser("generate", help="write a Vitis HLS project from a tiling record")
     source = gen.add_mutually_exclusive_group(required=True)
     source.add_argument("--tiling", metavar="FILE", help="tiling YAML (schema dse.tiling/1, e.g. from dse fpga tile)")
-    source.add_argument("--board", help="search the tiling for accelerators/fpga/<board>.yaml instead")
-    gen.add_argument("--network", help="with --board: zoo name or ef_train_alexnet")
+    source.add_argument("--board", help="search the tiling for a shipped board or a board .yaml file instead")
+    gen.add_argument("--network", help="with --board: " + WORKLOAD_HELP)
     gen.add_argument("--batch", type=option(int, Range(1, MAX_BATCH)), help="with --board: batch size")
+    add_input_shape(gen)
     gen.add_argument("--out", required=True, help="project folder to create")
     gen.add_argument("--force", action="store_true", help="overwrite an existing project folder")
     gen.set_defaults(func=_generate)
@@ -43,22 +45,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.set_defaults(func=_run)
 
 
-def searched_record(board_name: str, network: str, batch: int) -> TilingRecord:
+def searched_record(board_name: str, network: str, batch: int, input_shapes: list[str] | None = None) -> TilingRecord:
     """The exact-search tiling (as `dse fpga estimate --tiling auto` picks it) as a record."""
     from dse.cost.fpga import evaluate
-    from dse.cost.fpga_network import network_specs
+    from dse.cost.fpga_network import network_id, network_specs
     from dse.cost.fpga_schedule import Budget, fits
     from dse.cost.tiling_record import make_record
     from dse.hw.fpga import load_board
     from dse.search.fpga_tiling import exact
 
     board = load_board(board_name)
-    specs = network_specs(network, batch)
+    specs = network_specs(network, batch, input_shapes=input_shapes)
     budget = Budget()
     tiling = exact(specs, batch, board, LAYOUT, budget).tiling
     fits(specs, tiling, board, budget)
     cost = evaluate(specs, tiling.candidates(), batch, board, LAYOUT, board.clock_hz)
-    record = make_record(board, network, batch, LAYOUT, specs, tiling.Tm, tiling.Tr, tiling.M_on,
+    record = make_record(board, network_id(network), batch, LAYOUT, specs, tiling.Tm, tiling.Tr, tiling.M_on,
                          int(board.clock_hz), cost)
     record.check_fits(board, f"tiling of {network} on {board.name}")
     return record
@@ -76,7 +78,10 @@ def _generate(args: argparse.Namespace) -> int:
     else:
         if args.network is None or args.batch is None:
             raise InputError("--board needs --network and --batch")
-        record, source = searched_record(args.board, args.network, args.batch), f"{args.network}_{args.board}"
+        from dse.cost.fpga_network import network_id
+
+        record = searched_record(args.board, args.network, args.batch, args.input_shape)
+        source = f"{network_id(args.network)}_{record.board}"
     out = generate(record, source, args.out, args.force)
     print(f"wrote {out}: Tm=Tn={record.Tm}, {len(record.layers)} layers, part {record.part} "
           f"({time.perf_counter() - start:.2f} s)", file=sys.stderr)

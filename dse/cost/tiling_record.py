@@ -184,7 +184,7 @@ class TilingRecord:
             seen.add(l.name)
         buffers = cls._buffers(where, data["buffers"], required_buffers(layers, Tm, Tn), Tm, Tn)
         predicted = cls._predicted(where, data["predicted"])
-        record = cls(board=board.name, part=board.part, clock_hz=clock, precision=data["precision"],
+        record = cls(board=board.ref, part=board.part, clock_hz=clock, precision=data["precision"],
                      layout=data["layout"], network=network, batch=batch, Tm=Tm, Tn=Tn, layers=layers,
                      buffers=buffers, predicted=predicted)
         record.check_fits(board, where)
@@ -234,5 +234,5 @@ def make_record(board: FPGABoard, network: str, batch: int, layout: str, specs: 
                    for s, tr, m in zip(specs, Tr, M_on))
     predicted = Predicted(int(cost.dsp[0]), int(cost.bram_18k[0]), int(cost.cycles[0]),
                           float(cost.seconds[0]), float(cost.extra["gflops"][0]))
-    return TilingRecord(board.name, board.part, int(clock_hz), "fp32", layout, check_identifier("network", "network", network),
+    return TilingRecord(board.ref, board.part, int(clock_hz), "fp32", layout, check_identifier("network", "network", network),
                         batch, Tm, Tm, layers, required_buffers(layers, Tm, Tm), predicted)

@@ -89,14 +89,15 @@ def context(record: TilingRecord, source: str) -> dict:
         check_identifier(source, "layers.name", f"LAYER_{l.name}")
     for name in golden.BN_VECTORS:
         check_identifier(source, "bn vector", f"BN_{name.upper()}")
+    board = load_board(record.board)  # a shipped name, or the path of the user's board file
     return {
         "top": top, "guard": check_identifier(source, "network", f"{top.upper()}_H"), "network": record.network,
-        "board": record.board, "part": record.part, "clock_hz": record.clock_hz,
+        "board": board.name, "part": record.part, "clock_hz": record.clock_hz,
         "period_ns": f"{1e9 / record.clock_hz:g}", "tiling_name": Path(source).name, "Tm": record.Tm,
         "Tn": record.Tn, "ifm_depth": buf.ifm, "ofm_depth": buf.ofm, "wei_depth": buf.wei, "pool_line": buf.pool_line,
         "layers": layers, "tests": tests, "test_words": [golden.words(l, record.Tm) for l in tests],
         "tensors": [name for name, _ in golden.TENSORS + golden.BN_TENSORS], "batch": golden.BATCH,
-        "lr": golden.LEARNING_RATE, "bn": bn, "bn_lanes": load_board(record.board).dma_words_per_cycle, "bn_eps": f"{BN_EPS:g}", "bn_vectors": golden.BN_VECTORS,
+        "lr": golden.LEARNING_RATE, "bn": bn, "bn_lanes": board.dma_words_per_cycle, "bn_eps": f"{BN_EPS:g}", "bn_vectors": golden.BN_VECTORS,
         "span": spans([(layers, record.batch), (tests, golden.BATCH)], record.Tm), "record": record,
         "data_dir": DATA_DIR, "ports": registers.ports(bn), "registers": registers.register_map(registers.ports(bn)),
         "ap_ctrl": registers.AP_CTRL, "ap_start": registers.AP_START, "ap_done": registers.AP_DONE, "plan": host,

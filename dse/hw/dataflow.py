@@ -20,8 +20,7 @@ import yaml
 from dse.errors import InputError
 from dse.hw.directives import Directive, EnergyTable, Hardware
 from dse.hw.maestro_io import parse_dataflow
-from dse.hw.values import count, load_yaml, mapping, number
-from dse.resources import accelerators
+from dse.hw.values import check_keys, count, hardware_path, known_names, load_yaml, mapping, number
 
 #: Parameter kinds: a tile size over a layer dimension, or a cluster size (PEs grouped).
 DIMENSIONS = ("N", "K", "C", "Y", "X", "R", "S", "Y'", "X'")
@@ -164,17 +163,12 @@ def extent(dim: str, sizes: dict[str, int]) -> int:
 
 
 def known_accelerators() -> list[str]:
-    return sorted(p.stem for p in accelerators("dataflow").glob("*.yaml"))
+    return known_names("dataflow")
 
 
 def load_accelerator(name: str) -> DataflowAccelerator:
     """A shipped accelerator by name, or any YAML file by path."""
-    path = Path(name)
-    if path.suffix not in (".yaml", ".yml"):
-        path = accelerators("dataflow", f"{name}.yaml")
-        if not path.is_file():
-            raise InputError(f"unknown dataflow accelerator {name!r}; known: {', '.join(known_accelerators())}")
-    return load_accelerator_file(path)
+    return load_accelerator_file(hardware_path(name, "dataflow", what="dataflow accelerator"))
 
 
 def write_accelerator(template: DataflowAccelerator, numbers: dict[str, float], path: Path, source: str) -> Path:
@@ -204,8 +198,14 @@ def _offchip_bound(path: Path, data: dict, sources: dict[str, str]) -> str:
     return entry["value"]
 
 
+#: Every top-level field of a dataflow accelerator file.
+FIELDS = frozenset({"name", "dataflow_name", "num_pes", "clock_hz", "l1_bytes", "l2_bytes", "noc_bw_bytes_per_cycle",
+                    "noc_hop_cycles", "offchip_bw_bytes_per_s", "offchip_bound", "energy", "dataflow"})
+
+
 def load_accelerator_file(path: Path) -> DataflowAccelerator:
     data = load_yaml(path)
+    check_keys(path, data, FIELDS)
     sources: dict[str, str] = {}
     for key in ("name", "dataflow_name"):
         if not isinstance(data.get(key), str) or not data[key]:

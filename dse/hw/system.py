@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dse import resources
 from dse.errors import InputError
-from dse.hw.values import LARGEST, SMALLEST, load_yaml
+from dse.hw.values import LARGEST, SMALLEST, check_keys, hardware_path, load_yaml
 from dse.inputs import FRACTION, Range, real
 from dse.workload.layer import Op
 
@@ -135,24 +135,21 @@ def parse_design(data: dict, where: str, name: str = "") -> Design:
     )
 
 
+#: Every top-level field of a system file.
+FIELDS = frozenset({"name", "source", "accelerators", "link_bw_bytes_per_s", "r_wei", "host_port_bw_bytes_per_s",
+                    "link_energy_j_per_byte", "p2p", "bandwidth_sweep_bytes_per_s"})
+
+
 def system_path(name_or_file: str) -> Path:
     """A shipped system by name, or a YAML file by path."""
-    path = Path(name_or_file)
-    if path.suffix in (".yaml", ".yml"):
-        if not path.is_file():
-            raise InputError(f"system file {name_or_file!r} does not exist")
-        return path
-    shipped = resources.accelerators(*SYSTEM_DIR, f"{name_or_file}.yaml")
-    if not shipped.is_file():
-        known = sorted(p.stem for p in resources.accelerators(*SYSTEM_DIR).glob("*.yaml"))
-        raise InputError(f"unknown system {name_or_file!r}; known: {', '.join(known)} (or give a .yaml path)")
-    return shipped
+    return hardware_path(name_or_file, *SYSTEM_DIR, what="system")
 
 
 def load_system(name_or_file: str, bandwidth_bytes_per_s: float | None = None) -> System:
     """Read and validate a system; `bandwidth_bytes_per_s` overrides every host link (BW_acc)."""
     path = system_path(name_or_file)
     data = load_yaml(path)
+    check_keys(path, data, FIELDS)
     where = str(path)
     link_bw = bandwidth_bytes_per_s if bandwidth_bytes_per_s is not None else _require(data, "link_bw_bytes_per_s", path)
     link_bw = _check_positive(where, "bandwidth" if bandwidth_bytes_per_s is not None else "link_bw_bytes_per_s",

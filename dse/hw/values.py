@@ -19,6 +19,39 @@ SMALLEST = 1e-30
 #: Largest count (PEs, DSP slices, cycles of a fixed delay) a hardware file may give: products of a few counts and a
 #: layer's dimensions stay inside the models' int64 arithmetic.
 MAX_COUNT = 2**31
+from dse.resources import accelerators
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def known_names(*kind: str) -> list[str]:
+    """Names of the shipped files under `accelerators/<kind>/`."""
+    return sorted(p.stem for p in accelerators(*kind).glob("*.yaml"))
+
+
+def hardware_path(spec: str, *kind: str, what: str) -> Path:
+    """The one rule for naming hardware: a shipped name (`accelerators/<kind>/NAME.yaml`) or a path to a YAML file
+    of that kind. A spec ending in .yaml/.yml or holding a path separator is a path; anything else is a name."""
+    spec = str(spec)
+    if any(ord(c) < 32 for c in spec):
+        raise InputError(f"{what} {spec!r}: a name or path with control characters")
+    if spec.endswith(YAML_SUFFIXES) or "/" in spec or "\\" in spec:
+        path = Path(spec)
+        if not path.is_file():
+            raise InputError(f"{what} file {spec!r} does not exist")
+        return path
+    shipped = accelerators(*kind, f"{spec}.yaml")
+    if not spec or not shipped.is_file():
+        raise InputError(f"unknown {what} {spec!r}; known: {', '.join(known_names(*kind))} "
+                         "(or give a path to a .yaml file)")
+    return shipped
+
+
+def check_keys(path: Path, data: dict, known: set[str] | frozenset[str], where: str = "") -> None:
+    """Reject a key the loader does not read (a typo would otherwise fall back to a default or be ignored)."""
+    for key in data:
+        if key not in known:
+            raise InputError(f"{path}: unknown field {where}{key}; known: {', '.join(sorted(known))}")
 
 
 def load_yaml(path: Path) -> dict:

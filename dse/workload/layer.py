@@ -72,7 +72,11 @@ FORWARD_FLOPS_PER_ELEMENT = {
     Op.RMSNORM: 6,
     Op.SOFTMAX: 5,
 }
-ACTIVATION_FLOPS = {"relu": 1, "relu6": 2, "sigmoid": 4, "tanh": 5, "gelu": 8, "silu": 5, "swish": 5, "identity": 0}
+ACTIVATION_FLOPS = {"relu": 1, "relu6": 2, "sigmoid": 4, "tanh": 5, "gelu": 8, "silu": 5, "swish": 5, "identity": 0,
+                    # clip = min and max; hard sigmoid = scale, shift, min, max; hard swish = that times x
+                    "clip": 2, "hardsigmoid": 4, "hardswish": 5, "leaky_relu": 2, "prelu": 2, "elu": 5, "erf": 5,
+                    # LRN across 5 channels (AlexNet, GoogLeNet): 5 squares and 4 adds, scale, shift, pow, divide
+                    "lrn": 13}
 
 #: Optimizer arithmetic per parameter in the update pass, and the state tensors (each the size of the weights)
 #: it reads and writes besides the weight and its gradient. SGD: w -= lr*g. Adam: two moments, bias correction.
