@@ -47,7 +47,7 @@ def test_a_hand_written_yaml_file(tmp_path):
 
 
 @pytest.mark.parametrize("change,message", [
-    (lambda r: r[0].update(K=-8), r"bad.yaml: layer 'conv': field K must be a positive integer, got -8"),
+    (lambda r: r[0].update(K=-8), r"bad.yaml: layer 'conv': field K: must be an integer in \[1, 2147483648\], got -8"),
     (lambda r: r[1].update(inputs=["nope"]), r"bad.yaml: layer 'relu': field inputs: unknown layer 'nope'"),
     (lambda r: r[0].update(kernel=3), r"bad.yaml: layer 'conv': unknown field 'kernel'"),
     (lambda r: r[0].update(op="conv3d"), r"bad.yaml: layer 'conv': field op: unknown op 'conv3d'"),
