@@ -99,7 +99,7 @@ def context(record: TilingRecord, source: str) -> dict:
         "tensors": [name for name, _ in golden.TENSORS + golden.BN_TENSORS], "batch": golden.BATCH,
         "lr": golden.LEARNING_RATE, "bn": bn, "bn_lanes": board.dma_words_per_cycle, "bn_eps": f"{BN_EPS:g}", "bn_vectors": golden.BN_VECTORS,
         "span": spans([(layers, record.batch), (tests, golden.BATCH)], record.Tm), "record": record,
-        "data_dir": DATA_DIR, "ports": registers.ports(bn), "registers": registers.register_map(registers.ports(bn)),
+        "data_dir": DATA_DIR, "ports": registers.ports(bn), "modes": registers.modes(bn), "registers": registers.register_map(registers.ports(bn)),
         "ap_ctrl": registers.AP_CTRL, "ap_start": registers.AP_START, "ap_done": registers.AP_DONE, "plan": host,
         "host_missing": host_missing, "arg_expr": ARG_EXPR, "train_lr": train.LEARNING_RATE,
         "train_dir": train.TRAIN_DIR,

@@ -17,6 +17,9 @@ AP_CTRL, GIE, IER, ISR = 0x00, 0x04, 0x08, 0x0C
 AP_START, AP_DONE, AP_IDLE = 0x1, 0x2, 0x4
 FIRST = 0x10
 BLOCK_BYTES = {32: 8, 64: 12}
+#: The kernel's modes, in the order of its `enum train_mode` (the value of the `mode` argument); BN only with BN.
+MODES = ("FP", "BP", "WU")
+BN_MODES = ("BN_FP", "BN_BP")
 #: The 32-bit int arguments, in signature order (then lr, then the pointers).
 SCALARS = ("mode", "batch", "M", "N", "H", "W", "R", "C", "K", "S", "P", "Tr", "M_on", "relu", "pool")
 
@@ -54,6 +57,10 @@ def ports(bn: bool) -> list[Port]:
     if bn:
         args += [Port("ahat", "float *", True), Port("bnp", "float *", True)]
     return args
+
+
+def modes(bn: bool) -> tuple[str, ...]:
+    return MODES + (BN_MODES if bn else ())
 
 
 def register_map(args: list[Port]) -> list[Register]:
