@@ -33,9 +33,10 @@ _PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def buffers(record: TilingRecord) -> Buffers:
-    """Per-bank depths of the record's buffers and the pool line width its layers need."""
+    """Per-bank depths of the record's buffers and the pool line width its layers need (a BN layer's conv stores
+    its whole C-wide output through the line, running without pool; BN applies the pool)."""
     b = record.buffers
-    line = max(l.C // max(l.pool, 1) for l in record.layers)
+    line = max(l.C if l.bn else l.C // max(l.pool, 1) for l in record.layers)
     return Buffers(b.ifm_words // record.Tn, b.ofm_words // record.Tm, b.wei_words // (record.Tm * record.Tn), line)
 
 
@@ -108,8 +109,6 @@ def context(record: TilingRecord, source: str) -> dict:
 
 def host_plan(record: TilingRecord, layers: list[KernelLayer], source: str) -> tuple[HostPlan | None, str]:
     """(the host program's buffer plan, "") or (None, why the project gets no host program)."""
-    if any(l.bn for l in layers):
-        return None, "the host program does not sequence batch-norm layers yet"
     try:
         return plan(layers, record.Tm, record.batch, source), ""
     except InputError as exc:
@@ -144,5 +143,5 @@ def generate(record: TilingRecord, source: str, out: str | Path, force: bool = F
         if (out / train.TRAIN_DIR).exists():
             shutil.rmtree(out / train.TRAIN_DIR)
         net = train.Net.of(ctx["layers"], record.Tm, record.batch)
-        train.write_inputs(net, ctx["plan"], out / train.TRAIN_DIR)
+        train.write_inputs(net, ctx["plan"].classes, out / train.TRAIN_DIR)
     return out

@@ -4,6 +4,8 @@ driver and `dse hls run`, so all of them allocate, chain and read back the same 
 A training step of a chained network needs, per layer l, its input features x (= the previous layer's pooled
 output y, an FC after a map reading it flat), its pool/ReLU index, its weights and the SGD output, and the loss
 gradients of its output (dy) and input (dx = the previous layer's dy; the first layer has no BP in EF-Train).
+A layer with batch norm also has its conv output A with the all-0 index of a conv run without ReLU/pool, A-hat,
+dL/dA and its BN parameter block (gamma, beta, statistics, gradients, updated gamma/beta).
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ class LayerBuffers:
     w_new: int
     dy: int
     dx: int
+    a: int = NONE  # batch norm only: conv output A, its all-0 index, A-hat, dL/dA, parameter block
+    a_idx: int = NONE
+    ahat: int = NONE
+    da: int = NONE
+    bnp: int = NONE
 
 
 @dataclass(frozen=True)
@@ -45,8 +52,10 @@ class HostPlan:
     layers: tuple[LayerBuffers, ...]
 
     def weight_words(self) -> list[int]:
-        """Words of each layer's weight buffer (the host writes them after every step in this order)."""
-        return [self.buffers[l.w].words for l in self.layers]
+        """Words of each layer's weight buffer, then of each BN layer's parameter block: what the host writes after
+        every step, in this order."""
+        return [self.buffers[l.w].words for l in self.layers] + [self.buffers[l.bnp].words for l in self.layers
+                                                                  if l.bnp != NONE]
 
 
 def plan(layers: list[KernelLayer], T: int, batch: int, where: str) -> HostPlan:
@@ -72,13 +81,20 @@ def plan(layers: list[KernelLayer], T: int, batch: int, where: str) -> HostPlan:
         + [add("dscores", sizes[-1]["y"])]
     table = []
     for i, (l, s) in enumerate(zip(layers, sizes)):
+        bn = {}
+        if l.bn:
+            bn = {"a": add(f"a_{l.name}", s["a"]), "a_idx": add(f"a_idx_{l.name}", s["a"], True),
+                  "ahat": add(f"ahat_{l.name}", s["hat"]), "da": add(f"da_{l.name}", s["da"]),
+                  "bnp": add(f"bnp_{l.name}", s["bnp"])}
         table.append(LayerBuffers(feat[i], feat[i + 1], add(f"idx_{l.name}", s["idx"], True),
-                                  add(f"w_{l.name}", s["w"]), add(f"w_new_{l.name}", s["w"]), grad[i + 1], grad[i]))
+                                  add(f"w_{l.name}", s["w"]), add(f"w_new_{l.name}", s["w"]), grad[i + 1], grad[i],
+                                  **bn))
     return HostPlan(batch, last.M, tuple(buffers), tuple(table))
 
 
 #: C++ expression of each top-function argument inside the hosts' `call(mode, l, tr, relu, pool, lr, ifm, wei,
-#: ofm, out, idx)` (d = LAYERS[l]; pointers are buffer ids), so both hosts pass the arguments in signature order.
+#: ofm, out, idx, ahat, bnp)` (d = LAYERS[l]; pointers are buffer ids), so both hosts pass the arguments in
+#: signature order.
 ARG_EXPR = {"mode": "mode", "batch": "BATCH", "M": "d.M", "N": "d.N", "H": "d.H", "W": "d.W", "R": "d.R", "C": "d.C",
             "K": "d.K", "S": "d.S", "P": "d.P", "Tr": "tr", "M_on": "d.M_on", "relu": "relu", "pool": "pool",
-            "lr": "lr", "ifm": "ifm", "wei": "wei", "ofm": "ofm", "out": "out", "idx": "idx"}
+            "lr": "lr", "ifm": "ifm", "wei": "wei", "ofm": "ofm", "out": "out", "idx": "idx", "ahat": "ahat", "bnp": "bnp"}
