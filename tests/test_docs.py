@@ -7,8 +7,8 @@ What counts, per document, in the order it appears:
 - a fenced ```yaml block holding `studies:` is an explore config. If its first line is a comment naming a file
   (`# tiles.yaml ...`) it is written under that name before the document's commands run, and a `dse explore NAME`
   command of the document runs it; otherwise it runs on its own as `dse explore FILE`.
-Every `dse explore` runs with `--quick`, and `--quick` caps sampled studies at TRIALS trials here, so the file stays
-fast. A block that cannot run here carries `<!-- not-run: REASON -->` on the line right before its opening fence;
+To keep the file fast, searches run small: every `dse explore` runs with `--quick`, which here caps sampled studies at
+TRIALS trials, and `dse fpga tile` runs with `--trials TRIALS` unless the doc gives fewer. A block that cannot run here carries `<!-- not-run: REASON -->` on the line right before its opening fence;
 that marker is the only way out: a shell line that is not a `dse` command, an unlabelled block of `dse` lines or a
 failing command fails the test, naming the document and line.
 """
@@ -97,9 +97,20 @@ def runnable(doc: Path) -> list[Block]:
     return out
 
 
-def run_dse(argv: list[str], where: str, capsys: pytest.CaptureFixture[str]) -> None:
+def small(argv: list[str]) -> list[str]:
+    """argv with its search capped at TRIALS trials (see the module docstring)."""
     if argv[:1] == ["explore"] and "--quick" not in argv:
-        argv = [*argv, "--quick"]
+        return [*argv, "--quick"]
+    if argv[:2] == ["fpga", "tile"]:
+        if "--trials" not in argv:
+            return [*argv, "--trials", str(TRIALS)]
+        at = argv.index("--trials") + 1
+        return [*argv[:at], str(min(int(argv[at]), TRIALS)), *argv[at + 1:]]
+    return argv
+
+
+def run_dse(argv: list[str], where: str, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = small(argv)
     try:
         code = main(argv)
     except SystemExit as exc:  # argparse's usage errors
