@@ -22,15 +22,13 @@ def _forbid_skip(report) -> None:
                        f"does not allow (tests/conftest.py): {reason}")
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    report = yield
-    _forbid_skip(report)
-    return report
+    outcome = yield
+    _forbid_skip(outcome.get_result())
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(hookwrapper=True)
 def pytest_make_collect_report(collector):
-    report = yield
-    _forbid_skip(report)
-    return report
+    outcome = yield
+    _forbid_skip(outcome.get_result())

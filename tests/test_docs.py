@@ -4,13 +4,14 @@ What counts, per document, in the order it appears:
 - a fenced ```sh / ```console / ```bash / ```shell block: each line (after joining `\\` continuations, dropping
   comments and a `$ ` prompt) must be a `dse ...` command; it runs in-process through `dse.cli.main` in one scratch
   folder per document (so a command can use what an earlier one wrote) and must exit 0;
-- a fenced ```yaml block holding `studies:` is an explore config. If its first line is a comment naming a file
-  (`# tiles.yaml ...`) it is written under that name before the document's commands run, and a `dse explore NAME`
-  command of the document runs it; otherwise it runs on its own as `dse explore FILE`.
-To keep the file fast, searches run small: every `dse explore` runs with `--quick`, which here caps sampled studies at
-TRIALS trials, and `dse fpga tile` runs with `--trials TRIALS` unless the doc gives fewer. A block that cannot run here carries `<!-- not-run: REASON -->` on the line right before its opening fence;
-that marker is the only way out: a shell line that is not a `dse` command, an unlabelled block of `dse` lines or a
-failing command fails the test, naming the document and line.
+- a fenced ```yaml block holding `studies:` is an explore config, written to a file before the document's commands
+  run: under the name its first line gives (`# tiles.yaml ...`), if any. A `dse explore NAME` command of the
+  document runs it; a config no command names runs on its own as `dse explore FILE`.
+To keep the file fast, searches run small: every `dse explore` runs with `--quick`, which here caps sampled studies
+at TRIALS trials, and `dse fpga tile` runs with `--trials TRIALS` unless the doc gives fewer. A block that cannot run
+here carries `<!-- not-run: REASON -->` on the line right before its opening fence; that marker is the only way out:
+a shell line that is not a `dse` command, an unlabelled block of `dse` lines or a failing command fails the test,
+naming the document and line.
 """
 
 from __future__ import annotations
