@@ -3,7 +3,8 @@
 What counts, per document, in the order it appears:
 - a fenced ```sh / ```console / ```bash / ```shell block: each line (after joining `\\` continuations, dropping
   comments and a `$ ` prompt) must be a `dse ...` command; it runs in-process through `dse.cli.main` in one scratch
-  folder per document (so a command can use what an earlier one wrote) and must exit 0;
+  folder per document (so a command can use what an earlier one wrote; the repository's top-level folders are
+  linked into it, so paths like `docs/examples/tiny_cnn.onnx` resolve as from the checkout) and must exit 0;
 - a fenced ```yaml block holding `studies:` is an explore config, written to a file before the document's commands
   run: under the name its first line gives (`# tiles.yaml ...`), if any. A `dse explore NAME` command of the
   document runs it; a config no command names runs on its own as `dse explore FILE`.
@@ -31,6 +32,8 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL = {"sh", "console", "bash", "shell"}
 NOT_RUN = re.compile(r"^<!-- not-run: (\S.*?) -->$")
 CONFIG_NAME = re.compile(r"^#\s*([\w.-]+\.ya?ml)\b")
+#: Tracked top-level folders a documented command may read from (linked into the scratch folder).
+CHECKOUT = ("accelerators", "benchmarks", "docs", "dse", "reference", "templates", "tests")
 #: Trial cap for sampled studies (exact enumeration stays whole, as `--quick` does).
 TRIALS = 10
 
@@ -123,6 +126,8 @@ def run_dse(argv: list[str], where: str, capsys: pytest.CaptureFixture[str]) -> 
 @pytest.mark.parametrize("doc", [d for d in DOCS if runnable(d)], ids=lambda d: str(d.relative_to(ROOT)))
 def test_doc_examples_run(doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                           capsys: pytest.CaptureFixture[str]) -> None:
+    for folder in CHECKOUT:  # the checkout as the commands expect it, writes landing in tmp_path
+        (tmp_path / folder).symlink_to(ROOT / folder)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(explore_run, "QUICK_TRIALS", TRIALS)
     todo = runnable(doc)
