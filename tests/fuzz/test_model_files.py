@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
