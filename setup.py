@@ -1,5 +1,6 @@
 """Ships the top-level data folders inside the package: `accelerators/` as `dse.accelerators`, `templates/` as
-`dse.templates`, so an installed dse finds its YAML and Jinja2 files with importlib.resources."""
+`dse.templates`, so an installed dse finds its YAML and Jinja2 files with importlib.resources. `reference/` (the data
+tests and benchmarks check against) and `tests/` stay out: they are found beside the source tree, not installed."""
 
 import os
 

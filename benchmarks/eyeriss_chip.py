@@ -10,10 +10,14 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import sys
 import time
 from pathlib import Path
 
-CHIP = Path(__file__).resolve().parents[1] / "reference" / "eyeriss" / "vgg16_chip.csv"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tests/: where reference/ is
+from tests.reference import REFERENCE  # noqa: E402
+
+CHIP = REFERENCE / "eyeriss" / "vgg16_chip.csv"
 
 
 def chip_table() -> list[dict[str, str]]:

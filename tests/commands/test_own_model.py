@@ -5,12 +5,12 @@ give the same numbers."""
 import json
 from pathlib import Path
 
+import onnx
 import pytest
 import yaml
 
 from dse.cli import main
 
-onnx = pytest.importorskip("onnx")
 ZFNET = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light" / "light_zfnet512.onnx"
 
 

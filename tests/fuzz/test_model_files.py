@@ -8,16 +8,15 @@ import copy
 from pathlib import Path
 
 import numpy as np
-import pytest
+import onnx
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from onnx import AttributeProto, TensorProto, helper, numpy_helper
 
 from .harness import check_run, run_cli, workspace, write_input
 from .mutate import damaged_text, mutated_tokens, yaml_files
 
-onnx = pytest.importorskip("onnx")
-from onnx import AttributeProto, TensorProto, helper, numpy_helper  # noqa: E402
 
 TILING = yaml.safe_load((Path(__file__).parents[1] / "hls" / "fixtures" / "pynq_small.yaml").read_text())
 

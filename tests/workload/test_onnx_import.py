@@ -4,14 +4,13 @@ import subprocess
 import sys
 
 import numpy as np
+import onnx
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 
-onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
-
-from dse.errors import InputError  # noqa: E402
-from dse.workload.layer import Op  # noqa: E402
-from dse.workload.onnx_import import from_onnx  # noqa: E402
+from dse.errors import InputError
+from dse.workload.layer import Op
+from dse.workload.onnx_import import from_onnx
 
 
 def weight(name, *shape):

@@ -1,15 +1,14 @@
 """ONNX import of the shape rules real exporters use, on small models built here (MACs counted by hand)."""
 
+import numpy as np
+import onnx
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 
-onnx = pytest.importorskip("onnx")
-import numpy as np  # noqa: E402
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
-
-from dse.errors import InputError  # noqa: E402
-from dse.workload.layer import Op  # noqa: E402
-from dse.workload.onnx_import import from_onnx  # noqa: E402
-from dse.workload.source import load_workload  # noqa: E402
+from dse.errors import InputError
+from dse.workload.layer import Op
+from dse.workload.onnx_import import from_onnx
+from dse.workload.source import load_workload
 
 
 def model(tmp_path, nodes, x_shape, y_shape, inits=(), name="m", inputs=None):

@@ -17,22 +17,20 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import onnx
+import onnx_tool
 import pytest
 
-onnx = pytest.importorskip("onnx")
-onnx_tool = pytest.importorskip("onnx_tool")
-
-from dse.errors import InputError  # noqa: E402
-from dse.workload.layer import Op  # noqa: E402
-from dse.workload.onnx_import import from_onnx  # noqa: E402
+from dse.errors import InputError
+from dse.workload.layer import Op
+from dse.workload.onnx_import import from_onnx
 
 LIGHT = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
 
 
 def rapidocr(name: str) -> Path:
     spec = importlib.util.find_spec("rapidocr_onnxruntime")
-    if spec is None:
-        pytest.skip("rapidocr-onnxruntime (test extra) is not installed")
+    assert spec is not None, "rapidocr-onnxruntime (test extra) is not installed: pip install '.[test]'"
     return Path(spec.origin).parent / "models" / name
 
 

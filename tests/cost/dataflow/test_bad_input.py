@@ -13,7 +13,8 @@ from dse.errors import InputError
 from dse.hw.directives import Hardware
 from dse.hw.maestro_io import read_hardware, read_mapping
 
-REF = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "maestro"
+from ...reference import MAESTRO as REF
+
 GOOD = "Type: CONV\nDimensions { K: 4, C: 2, R: 3, S: 3, Y: 8, X: 8 }\nDataflow {\nSpatialMap(1,1) K;\n}"
 
 
@@ -54,7 +55,6 @@ def test_zero_pes_in_hardware_file(tmp_path: Path) -> None:
         read_hardware(path)
 
 
-@pytest.mark.skipif(not REF.is_dir(), reason=f"MAESTRO reference data not found at {REF}")
 @pytest.mark.parametrize("name", ["vgg16_rs", "Resnet50_rs"])
 def test_shipped_rs_files_rejected_with_reason(name: str) -> None:
     hw = read_hardware(REF / "inputs" / "hw" / "accelerator_1.m")

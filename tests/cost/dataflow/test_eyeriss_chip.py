@@ -18,7 +18,8 @@ from dse.hw.dataflow import load_accelerator
 from dse.search.dataflow_mapping import MappingResult, search
 from dse.workload import build
 from dse.workload.layer import Op
-from tests.reference import REFERENCE
+
+from ...reference import REFERENCE
 
 
 @functools.lru_cache(maxsize=1)
