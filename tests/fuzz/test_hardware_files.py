@@ -8,12 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 
 from dse.resources import accelerators
 
 from .harness import check_loader, check_run, run_cli, workspace, write_input
-from .mutate import yaml_files
+from .mutate import dump, yaml_files
 
 
 def shipped(*parts: str) -> dict:
@@ -92,6 +92,7 @@ def test_pim_file(data: bytes) -> None:
 
 
 @given(data=yaml_files(ACT))
+@example(data=dump({**ACT, "fab_grid": {**ACT["fab_grid"], "value": [["world"]]}}).encode())  # was a TypeError
 def test_carbon_constants_file(data: bytes) -> None:
     from dse.cost.carbon import (
         embodied_carbon_g,

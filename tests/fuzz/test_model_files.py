@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from onnx import AttributeProto, TensorProto, helper, numpy_helper
 
@@ -115,7 +115,15 @@ def mutated_model(draw: st.DrawFn) -> bytes:
     return data
 
 
+def _dim_named(name: str) -> bytes:
+    model = copy.deepcopy(MODEL)
+    model.graph.input[0].type.tensor_type.shape.dim[2].dim_param = name
+    return model.SerializeToString()
+
+
 @given(data=mutated_model())
+@example(data=_dim_named("h\nw"))  # a dynamic dim's name with a newline: the message was two lines
+@example(data=_dim_named("\x1b["))  # an escape character in a name reaching stderr
 def test_onnx_file(data: bytes) -> None:
     with workspace() as folder:
         write_input(folder, "m.onnx", data)
@@ -132,6 +140,8 @@ def test_tiling_record(data: bytes) -> None:
 
 
 @given(mapping=mutated_tokens(MAPPING), hardware=st.just(HARDWARE.encode()) | mutated_tokens(HARDWARE))
+# a cluster level without a SpatialMap: the model's message did not name the file
+@example(mapping=MAPPING.replace("SpatialMap(1,1) C;", "TemporalMap(1,1) C;").encode(), hardware=HARDWARE.encode())
 def test_maestro_files(mapping: bytes, hardware: bytes) -> None:
     with workspace() as folder:
         write_input(folder, "net.m", mapping)
