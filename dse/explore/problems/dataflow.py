@@ -31,7 +31,7 @@ METRICS = ("latency_s", "energy_j", "edp", "area_mm2", "power_w", "leakage_power
 
 
 @lru_cache(maxsize=16)
-def load_workload(name: str, batch: int | None, training: bool) -> Workload:
+def _workload(name: str, batch: int | None, training: bool) -> Workload:
     """A zoo model by name or an ONNX file by path (`batch` sets its batch size), forward or training passes."""
     from dse.workload import build, training as training_graph
 
@@ -59,7 +59,7 @@ class DataflowAcceleratorProblem(Problem):
         key = (str(point["workload"]), point["batch"], bool(point["training"]), str(point["dataflow"]),
                str(point["tech"]), point["precision"], str(point["mapping_objective"]))
         if key not in self._codesigns:
-            workload = load_workload(key[0], key[1], key[2])
+            workload = _workload(key[0], key[1], key[2])
             layers = list(workload.layers())
             precision = key[5] or DEFAULT_PRECISION[max(layer.elem_bytes for layer in layers)]
             self._codesigns[key] = Codesign(layers, load_accelerator(key[3]), load_tech(key[4]), precision, key[6])
