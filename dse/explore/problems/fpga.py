@@ -31,6 +31,12 @@ METRICS = ("seconds", "energy_j", "cycles", "dsp", "bram_18k", "gflops", "gflops
 
 
 @lru_cache(maxsize=32)
+def _board(name: str) -> FPGABoard:
+    """Boards are immutable records; parsing the YAML once per trial cost ~20 ms (benchmarks/explore_speed.py)."""
+    return load_board(name)
+
+
+@lru_cache(maxsize=32)
 def _specs(network: str, batch: int) -> tuple[ConvSpec, ...]:
     return tuple(network_specs(network, batch))
 
@@ -47,7 +53,7 @@ class FPGATiling(Problem):
         self._tilings: dict[tuple, Tiling] = {}
 
     def _design(self, point: dict[str, Any]) -> tuple[FPGABoard, list[ConvSpec], Budget, Tiling, int]:
-        board = load_board(str(point["board"]))
+        board = _board(str(point["board"]))
         batch = int(point["batch"])
         specs = list(_specs(str(point["network"]), batch))
         budget = Budget(float(point["dsp_budget"]), float(point["bram_budget"]))
