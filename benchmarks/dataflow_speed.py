@@ -1,6 +1,6 @@
 """Layer evaluations per CPU-second of dse's MAESTRO-style dataflow model, one at a time and in batch.
 
-Part 1: MAESTRO's own VGG16, ResNet-50 and MobileNetV2 mapping files (../shared/reference/maestro/inputs) on the
+Part 1: MAESTRO's own VGG16, ResNet-50 and MobileNetV2 mapping files (reference/maestro/inputs) on the
 shipped 256-PE machine (MobileNetV2 ships three dataflows). Part 2: the zoo's forward MAC layers through
 `evaluate` / `evaluate_batch` on five accelerators of accelerators/dataflow. Part 3: what a mapping search
 generates, 10,000 random conv shapes with random tile sizes under one dataflow template (MAESTRO layers built
@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
+import sys
 import time
 from pathlib import Path
 from statistics import median
@@ -40,7 +41,10 @@ from dse.hw.maestro_io import read_hardware, read_mapping
 from dse.search.dataflow_mapping import space
 from dse.workload import build
 
-REF = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "maestro" / "inputs"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tests/: where reference/ is
+from tests.reference import MAESTRO  # noqa: E402
+
+REF = MAESTRO / "inputs"
 FILES = {"VGG16": ("vgg16", ["kcp_ws", "rs_frontend", "xp_ws", "yxp_os", "nlr"]),
          "ResNet-50": ("Resnet50", ["kcp_ws", "rs_frontend", "xp_ws", "yxp_os", "nlr"]),
          "MobileNetV2": ("MobileNetV2", ["kcp_ws", "xp_ws", "yxp_os"])}

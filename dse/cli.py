@@ -10,6 +10,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
+import warnings
 
 from dse import commands
 from dse.errors import InputError
@@ -35,8 +36,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _warn(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings (an ONNX file's ops dse cannot cost, ...) as one line each on stderr, without source lines."""
+    print(f"dse: warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; returns the exit code (argparse's own exits, usage errors and --help, included)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    warnings.showwarning = _warn
     try:
         return int(args.func(args) or 0)
     except InputError as exc:

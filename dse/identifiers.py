@@ -15,6 +15,15 @@ _C_KEYWORDS = frozenset(
 )
 
 
+def to_identifier(text: str) -> str:
+    """`text` made a C identifier: every other character becomes `_`, and a leading digit or a keyword gets `_`
+    in front (a model file's stem or node names, such as `ch_PP-OCRv4_det` or `p2o.Conv.0`, as HLS names)."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", text) or "_"
+    if name[0].isdigit() or name in _C_KEYWORDS or keyword.iskeyword(name):
+        name = "_" + name
+    return name
+
+
 def check_identifier(where: str, field: str, value: object) -> str:
     """`value` if it is a C identifier that is not a C/C++ keyword (it may reach generated HLS code)."""
     if not isinstance(value, str) or not _IDENT.match(value) or value in _C_KEYWORDS or keyword.iskeyword(value):

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from dse.commands.compare import add_job_arguments, estimates_text, profiles
+from dse.inputs import FRACTION, option
 
 BASIS_HELP = "embodied energy (J, the paper's measure) or carbon (g CO2e at --grid)"
 
@@ -16,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     be = actions.add_parser("breakeven", help="years until a replacement recovers its embodied energy/carbon")
     be.add_argument("--incumbent", required=True, help="platform in service (its embodied share is sunk)")
     be.add_argument("--replacement", required=True, help="platform replacing it")
-    be.add_argument("--activity", type=float, default=0.5, help="demand, busy fraction of the faster (default 0.5)")
+    be.add_argument("--activity", type=option(float, FRACTION), default=0.5, help="demand, busy fraction of the faster (default 0.5)")
     be.add_argument("--basis", choices=("energy", "carbon"), default="energy", help=BASIS_HELP)
     add_job_arguments(be)
     be.set_defaults(func=_breakeven)

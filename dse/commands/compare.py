@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dse.commands.workload import add_model_arguments, load_args
+from dse.commands.workload import WORKLOAD_HELP, add_model_arguments, load_args
 from dse.errors import InputError
+from dse.inputs import FRACTION, LIFETIME_YEARS, option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,12 +35,11 @@ def platform_for(args: argparse.Namespace, name: str):
 
 def add_job_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared with `dse carbon`: which job, how busy, how long, which grid."""
-    parser.add_argument("--workload", default="alexnet",
-                        help="zoo model, .onnx file or Hugging Face config.json (default alexnet)")
+    parser.add_argument("--workload", default="alexnet", help=WORKLOAD_HELP + " (default alexnet)")
     parser.add_argument("--training", action="store_true", help="cost one training step instead of an inference")
     add_model_arguments(parser)
     add_bits_arguments(parser)
-    parser.add_argument("--lifetime-years", type=float, default=5.0, dest="lifetime_years",
+    parser.add_argument("--lifetime-years", type=option(float, LIFETIME_YEARS), default=5.0, dest="lifetime_years",
                         help="device lifetime in years (default 5)")
     parser.add_argument("--grid", default="world", help="grid of operation, an ACT/SCARIF name (default world)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -48,8 +48,9 @@ def add_job_arguments(parser: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("compare", help="compare platforms on one workload, with embodied and lifetime carbon")
     add_job_arguments(parser)
-    parser.add_argument("--platforms", required=True, help="comma-separated platform names")
-    parser.add_argument("--activity", type=float, default=0.5,
+    parser.add_argument("--platforms", required=True,
+                        help="comma-separated shipped platform names or GPU/PIM/FPGA board .yaml files")
+    parser.add_argument("--activity", type=option(float, FRACTION), default=0.5,
                         help="demand as the busy fraction of the fastest listed platform, 0..1 (default 0.5)")
     parser.add_argument("--out", help="folder for the table (CSV, JSON) and plots (PNG, SVG)")
     parser.add_argument("--force", action="store_true", help="write into a non-empty --out folder")

@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dse.commands.workload import WORKLOAD_HELP, add_input_shape
 from dse.errors import InputError
 from dse.hw.fpga import BRAM_BUDGET, DSP_BUDGET, LAYOUTS, load_board
+from dse.inputs import CLOCK_HZ, MAX_BATCH, MAX_SEED, MAX_TRIALS, SHARE, Range, option
 
 if TYPE_CHECKING:
     from dse.cost.fpga_schedule import Budget, Tiling
@@ -20,21 +22,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     est = actions.add_parser("estimate", help="per-layer FP/BP/WU cycles and totals of one design point")
     tile = actions.add_parser("tile", help="search the tiling; write the study, Pareto set and tiling YAML")
     for p in (est, tile):
-        p.add_argument("--board", required=True, help="accelerators/fpga/<board>.yaml")
-        p.add_argument("--network", required=True, help="zoo name or ef_train_alexnet")
-        p.add_argument("--batch", type=int, required=True)
+        p.add_argument("--board", required=True, help="a shipped board (accelerators/fpga/) or a board .yaml file")
+        p.add_argument("--network", required=True, help=WORKLOAD_HELP)
+        p.add_argument("--batch", type=option(int, Range(1, MAX_BATCH)), required=True)
+        add_input_shape(p)
         p.add_argument("--layout", default="reshaped_reuse", choices=LAYOUTS)
-        p.add_argument("--clock-hz", type=float, dest="clock_hz", help="override the board clock")
-        p.add_argument("--dsp-budget", type=float, default=DSP_BUDGET, dest="dsp_budget")
-        p.add_argument("--bram-budget", type=float, default=BRAM_BUDGET, dest="bram_budget")
+        p.add_argument("--clock-hz", type=option(float, CLOCK_HZ), dest="clock_hz", help="override the board clock")
+        p.add_argument("--dsp-budget", type=option(float, SHARE), default=DSP_BUDGET, dest="dsp_budget")
+        p.add_argument("--bram-budget", type=option(float, SHARE), default=BRAM_BUDGET, dest="bram_budget")
         p.add_argument("--conv-only", action="store_true", dest="conv_only",
                        help="run the conv layers only (how EF-Train's AlexNet figures count; docs/fpga.md)")
     est.add_argument("--tiling", default="auto", help="auto (exact search), ef-train (Algorithm 1) or a YAML file")
     est.add_argument("--json", action="store_true", help="machine-readable totals")
     est.set_defaults(func=_estimate)
     tile.add_argument("--out", required=True, help="directory for study.db, pareto.csv and tiling.yaml")
-    tile.add_argument("--trials", type=int, default=300)
-    tile.add_argument("--seed", type=int, default=0)
+    tile.add_argument("--trials", type=option(int, Range(1, MAX_TRIALS)), default=300)
+    tile.add_argument("--seed", type=option(int, Range(0, MAX_SEED)), default=0)
     tile.set_defaults(func=_tile)
 
 
@@ -43,16 +46,13 @@ def _setup(args: argparse.Namespace):
     from dse.cost.fpga_schedule import Budget
 
     board = load_board(args.board)
-    if args.batch is None or args.batch <= 0:
-        raise InputError(f"field --batch must be a positive integer, got {args.batch!r}")
     clock = board.clock_hz if args.clock_hz is None else args.clock_hz
-    if clock <= 0:
-        raise InputError(f"field --clock-hz must be positive, got {clock!r}")
-    specs = network_specs(args.network, args.batch, args.conv_only)
+    specs = network_specs(args.network, args.batch, args.conv_only, args.input_shape)
     return board, specs, clock, Budget(args.dsp_budget, args.bram_budget)
 
 
 def _tiling(args: argparse.Namespace, board, specs, budget: Budget) -> Tiling:
+    from dse.cost.fpga_network import network_id
     from dse.cost.fpga_schedule import Tiling, ef_train_schedule
     from dse.cost.tiling_record import TilingRecord
     from dse.search.fpga_tiling import exact
@@ -62,7 +62,7 @@ def _tiling(args: argparse.Namespace, board, specs, budget: Budget) -> Tiling:
     if args.tiling == "ef-train":
         return ef_train_schedule(specs, args.batch, board, args.layout, budget)
     record = TilingRecord.load(args.tiling)
-    for field, have, want in (("board", record.board, board.name), ("network", record.network, args.network),
+    for field, have, want in (("board", record.board, board.ref), ("network", record.network, network_id(args.network)),
                               ("layers", [l.name for l in record.layers], [s.name for s in specs])):
         if have != want:
             raise InputError(f"{args.tiling}: field {field} is {have!r}, but the estimate is for {want!r}")
@@ -107,17 +107,16 @@ def _tile(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from dse.cost.fpga import evaluate
+    from dse.cost.fpga_network import network_id
     from dse.cost.fpga_schedule import fits
     from dse.cost.tiling_record import TilingRecord, make_record
     from dse.search.fpga_tiling import best_trial_tiling, exact, feasible, optuna_study
 
     board, specs, clock, budget = _setup(args)
-    if args.trials <= 0:
-        raise InputError(f"field --trials must be a positive integer, got {args.trials}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     study = optuna_study(specs, args.batch, board, args.layout, budget, args.trials, args.seed,
-                         storage=f"sqlite:///{out / 'study.db'}", study_name=f"{args.network}_{board.name}")
+                         storage=f"sqlite:///{out / 'study.db'}", study_name=f"{network_id(args.network)}_{board.name}")
     pareto = [t for t in study.best_trials if feasible(t)]
     pd.DataFrame([{"trial": t.number, **t.params, "seconds_per_batch": t.values[0], "energy_j": t.values[1],
                    "dsp": t.values[2], "bram_18k": t.values[3], "gflops": t.user_attrs["gflops"]} for t in pareto]
@@ -127,7 +126,7 @@ def _tile(args: argparse.Namespace) -> int:
     best = int(np.argmin([c.cycles[0] for c in costs]))
     tiling, cost = candidates[best], costs[best]
     fits(specs, tiling, board, budget)
-    record = make_record(board, args.network, args.batch, args.layout, specs, tiling.Tm, tiling.Tr, tiling.M_on,
+    record = make_record(board, network_id(args.network), args.batch, args.layout, specs, tiling.Tm, tiling.Tr, tiling.M_on,
                          int(clock), cost)
     path = record.save(out / "tiling.yaml")
     TilingRecord.load(path)

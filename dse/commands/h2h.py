@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dse.commands.workload import WORKLOAD_HELP, add_input_shape, load_from_args
 from dse.errors import InputError
+from dse.inputs import LINK_BW_GBPS, MAX_SEED, MAX_TRIALS, Range, option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -18,12 +19,14 @@ STEP_NAMES = {1: "computation-prioritized", 2: "+ weight locality", 3: "+ activa
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("h2h", help="H2H mapping onto a heterogeneous multi-accelerator system")
-    parser.add_argument("--workload", required=True, help="a zoo model name")
+    parser.add_argument("--workload", required=True, help=WORKLOAD_HELP)
+    parser.add_argument("--batch", type=int, help="batch size (default: the model's own)")
+    add_input_shape(parser)
     parser.add_argument("--system", default="h2h", help="a shipped system name or a system .yaml file")
-    parser.add_argument("--bandwidth", type=float, required=True, metavar="GBPS",
+    parser.add_argument("--bandwidth", type=option(float, LINK_BW_GBPS), required=True, metavar="GBPS",
                         help="host link bandwidth BW_acc in GB/s (1e9 bytes/s)")
-    parser.add_argument("--trials", type=int, default=200, help="NSGA-II trials of the MAGMA-style baseline")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--trials", type=option(int, Range(1, MAX_TRIALS)), default=200, help="NSGA-II trials of the MAGMA-style baseline")
+    parser.add_argument("--seed", type=option(int, Range(0, MAX_SEED)), default=0)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--out", type=Path, help="run folder for schedules (CSV), Gantt charts and the summary")
     parser.add_argument("--force", action="store_true", help="write into an existing non-empty --out folder")
@@ -31,20 +34,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if not math.isfinite(args.bandwidth) or args.bandwidth <= 0:
-        raise InputError(f"--bandwidth must be a positive number of GB/s, got {args.bandwidth}")
-    if args.trials < 1:
-        raise InputError(f"--trials must be at least 1, got {args.trials}")
     if args.out and args.out.exists() and any(args.out.iterdir()) and not args.force:
         raise InputError(f"{args.out}: folder is not empty; pass --force to write into it")
     from dse.hw.system import load_system
     from dse.mapping.baselines import computation_only, nsga2
     from dse.mapping.h2h import run_h2h
     from dse.mapping.problem import compile_problem
-    from dse.workload.zoo import build
 
     system = load_system(args.system, args.bandwidth * 1e9)
-    problem = compile_problem(build(args.workload), system)
+    problem = compile_problem(load_from_args(args, args.workload, "--workload"), system)
     result = run_h2h(problem)
     herald = computation_only(problem)
     magma, front = nsga2(problem, args.trials, args.seed)

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dse.errors import InputError
 from dse.hw.directives import Hardware
 from dse.hw.maestro_io import COMPAT, read_hardware, read_mapping
+from dse.inputs import MAESTRO_COUNT, parse_whole
 
 if TYPE_CHECKING:
     import numpy as np
@@ -90,13 +90,7 @@ def _whole_numbers(name: str, text: str | None) -> list[int]:
     if text is None:
         return []
     option = "--" + name.replace("_", "-")
-    items = [item.strip() for item in text.split(",")]
-    if not all(item.isdigit() for item in items):
-        raise InputError(f"{option}: {text!r} is not a comma-separated list of whole numbers")
-    numbers = [int(item) for item in items]
-    if min(numbers) < 1:
-        raise InputError(f"{option}: must be at least 1, got {min(numbers)}")
-    return list(dict.fromkeys(numbers))
+    return list(dict.fromkeys(parse_whole(item, option, MAESTRO_COUNT) for item in text.split(",")))
 
 
 def _layer_bound(frame: pd.DataFrame, offchip_bw: np.ndarray, num_pes: np.ndarray) -> pd.DataFrame:

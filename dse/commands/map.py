@@ -8,6 +8,8 @@ import json
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from dse.inputs import MAX_BATCH, MAX_TRIALS, Range, option
+from dse.commands.workload import WORKLOAD_HELP, add_input_shape
 from dse.search.objectives import OBJECTIVES
 
 if TYPE_CHECKING:
@@ -21,16 +23,17 @@ SCOPES = ("network", "layer")
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("map", help="search tile/cluster sizes per layer on a dataflow accelerator")
-    parser.add_argument("--workload", required=True, help="a zoo model name")
+    parser.add_argument("--workload", required=True, help=WORKLOAD_HELP)
     parser.add_argument("--accelerator", required=True, help="accelerators/dataflow name (nvdla, eyeriss, ...) or YAML path")
     parser.add_argument("--objective", choices=OBJECTIVES, default="edp")
     parser.add_argument("--scope", choices=SCOPES, default="network",
                         help="network (default): one mapping per layer minimising the whole network's objective, "
                              "for edp (sum of energies) x (sum of latencies); layer: each layer's own best. For "
                              "latency and energy both give the same totals (a sum is least when every term is)")
-    parser.add_argument("--batch", type=int, help="batch size (default: the model's own)")
+    parser.add_argument("--batch", type=option(int, Range(1, MAX_BATCH)), help="batch size (default: the model's own)")
     parser.add_argument("--training", action="store_true", help="map the training graph (all passes)")
-    parser.add_argument("--trials", type=int, default=40, help="Optuna trials for layers with a large space")
+    add_input_shape(parser)
+    parser.add_argument("--trials", type=option(int, Range(1, MAX_TRIALS)), default=40, help="Optuna trials for layers with a large space")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=_run)
 
@@ -62,10 +65,11 @@ def _run(args: argparse.Namespace) -> int:
     from dse.cost.dataflow.model import evaluate_batch
     from dse.hw.dataflow import load_accelerator
     from dse.search.dataflow_mapping import fits
-    from dse.workload import build, training
+    from dse.commands.workload import load_from_args
+    from dse.workload import training
 
     acc = load_accelerator(args.accelerator)
-    workload = build(args.workload, batch=args.batch) if args.batch else build(args.workload)
+    workload = load_from_args(args, args.workload, "--workload")
     if args.training:
         workload = training(workload)
     layers = list(workload.layers())

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
+from dse.inputs import HEARTBEAT_SECONDS, MAX_TRIALS, Range, option
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("worker", help="run trials of a study shared through an RDB storage")
     parser.add_argument("--study", required=True, help="study name")
     parser.add_argument("--storage", required=True, help="RDB URL, e.g. postgresql://user@127.0.0.1/dse")
     parser.add_argument("--config", help="explore config holding the study; creates the study if absent")
-    parser.add_argument("--trials", type=int, default=100, help="trials this worker runs")
-    parser.add_argument("--heartbeat-seconds", type=int, default=10,
+    parser.add_argument("--trials", type=option(int, Range(1, MAX_TRIALS)), default=100, help="trials this worker runs")
+    parser.add_argument("--heartbeat-seconds", type=option(int, HEARTBEAT_SECONDS), default=10,
                         help="heartbeat interval; a trial silent for 3 intervals is failed and retried")
     parser.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     parser.set_defaults(func=_worker)
@@ -23,9 +25,6 @@ def _worker(args: argparse.Namespace) -> int:
     from dse.explore.config import load_config
     from dse.explore.runner import create_or_load, open_storage, run_worker
 
-    if args.trials <= 0 or args.heartbeat_seconds <= 0:
-        raise InputError(f"--trials and --heartbeat-seconds must be positive, got {args.trials} and "
-                         f"{args.heartbeat_seconds}")
     storage = open_storage(args.storage, heartbeat_seconds=args.heartbeat_seconds)
     if args.config:
         config = load_config(args.config)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dse.errors import InputError
+from dse.inputs import MAX_BATCH, MAX_SEQ_LEN, Range, option, read_text
 
 if TYPE_CHECKING:
     from dse.workload.graph import Workload
@@ -24,14 +24,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(func=_list)
     show = actions.add_parser("show", help="per-layer table and totals of one model")
-    show.add_argument("name", help="a zoo model name, a path to an .onnx file or to a Hugging Face config.json")
+    show.add_argument("name", help=WORKLOAD_HELP)
     show.add_argument("--training", action="store_true", help="expand into forward/backward/update passes")
     show.add_argument("--optimizer", default="sgd", help="optimizer of the update pass (sgd, momentum, adam)")
     add_model_arguments(show)
-    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.add_argument("--json", action="store_true",
+                      help="machine-readable output; its per_layer records are a workload file other commands read")
     show.set_defaults(func=_show)
     export = actions.add_parser("export", help="write a workload in another tool's format")
-    export.add_argument("name", help="a zoo model name, a path to an .onnx file or to a Hugging Face config.json")
+    export.add_argument("name", help=WORKLOAD_HELP)
     export.add_argument("--maestro", required=True, metavar="FILE.m", help="MAESTRO model file to write")
     export.add_argument("--dataflow", metavar="FILE", help="text file of MAESTRO directives to put in every layer")
     add_model_arguments(export)
@@ -77,47 +78,43 @@ def summary(workload: Workload) -> dict:
     }
 
 
+WORKLOAD_HELP = ("a zoo model name (dse workload list), an .onnx file, a workload file (.yaml/.json, as "
+                 "`dse workload show NAME --json` writes) or a Hugging Face config.json")
+
+
+def add_input_shape(parser: argparse.ArgumentParser) -> None:
+    """`--input-shape NAME=D1,D2,...` (repeatable) for ONNX inputs with dynamic dims."""
+    parser.add_argument("--input-shape", action="append", dest="input_shape", metavar="[NAME=]D1,D2,...",
+                        help="dims of an ONNX input with dynamic dims, e.g. x=1,3,48,320 (repeatable; NAME may be "
+                             "left out when the model has one input)")
+
+
+def load_from_args(args: argparse.Namespace, spec: str, flag: str) -> Workload:
+    """The workload named by `spec` (`dse.workload.source`) with whichever of --batch, --seq-len, --input-shape,
+    --stage and --context the command has; `flag` names the option or argument in errors."""
+    from dse.workload.source import load_workload
+
+    return load_workload(spec, batch=getattr(args, "batch", None), seq_len=getattr(args, "seq_len", None),
+                         input_shapes=getattr(args, "input_shape", None), where=flag,
+                         stage=getattr(args, "stage", None), context=getattr(args, "context", None))
+
+
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options that shape the graph: batch, sequence length, and the LLM stage and context of a config.json."""
-    parser.add_argument("--batch", type=int, help="batch size (default: the model's own)")
-    parser.add_argument("--seq-len", type=int, dest="seq_len", help="sequence length for sequence models")
+    """Options that shape the graph: batch, sequence length, an ONNX file's input shapes, and the LLM stage and
+    context of a config.json."""
+    parser.add_argument("--batch", type=option(int, Range(1, MAX_BATCH)), help="batch size (default: the model's own)")
+    parser.add_argument("--seq-len", type=option(int, Range(1, MAX_SEQ_LEN)), dest="seq_len", help="sequence length for sequence models")
     parser.add_argument("--stage", choices=("prefill", "decode", "lora"),
                         help="LLM stage of a config.json (default prefill)")
-    parser.add_argument("--context", type=int,
+    parser.add_argument("--context", type=option(int, Range(0, MAX_SEQ_LEN)),
                         help="LLM tokens already in the KV cache (decode default: --seq-len; prefill: 0)")
+    add_input_shape(parser)
 
 
 def load_args(args: argparse.Namespace, name: str | None = None) -> Workload:
-    """The workload named by `name` (default args.workload) with the options of `add_model_arguments`."""
-    return load(name or args.workload, args.batch, args.seq_len, args.stage, args.context)
-
-
-def load(name: str, batch: int | None, seq_len: int | None, stage: str | None = None,
-         context: int | None = None) -> Workload:
-    """A zoo model by name, an ONNX file or a Hugging Face config.json by path; import warnings go to stderr as
-    one line each."""
-    from dse.workload.hf_config import is_config_path
-    from dse.workload.zoo import build
-
-    if is_config_path(name):
-        from dse.workload.decoder import from_hf_config
-
-        return from_hf_config(name, stage or "prefill", seq_len or 512, context, batch or 1)
-    for option, value in (("--stage", stage), ("--context", context)):
-        if value is not None:
-            raise InputError(f"{name}: {option} applies to a Hugging Face config.json only (got {value!r})")
-    if not name.endswith(".onnx"):
-        return build(name, batch=batch, seq_len=seq_len)
-    from dse.workload.onnx_import import from_onnx
-
-    if seq_len is not None:
-        raise InputError(f"{name}: --seq-len does not apply to an ONNX file (its shapes are in the file)")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        workload = from_onnx(name, batch=batch or 1)
-    for warning in caught:
-        print(f"dse: warning: {warning.message}", file=sys.stderr)
-    return workload
+    """The workload named by `name` (the NAME argument) or by --workload, with the options of
+    `add_model_arguments`."""
+    return load_from_args(args, name or args.workload, "NAME" if name else "--workload")
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -130,7 +127,9 @@ def _show(args: argparse.Namespace) -> int:
         workload = training(workload, optimizer=args.optimizer)
     info = summary(workload)
     if args.json:
-        info["per_layer"] = workload.table().to_dict(orient="records")
+        from dse.workload.workload_file import layer_records
+
+        info["per_layer"] = layer_records(workload)
         print(json.dumps(info, indent=2))
         return 0
     with pd.option_context("display.max_rows", None, "display.width", 200):
@@ -151,10 +150,8 @@ def _export(args: argparse.Namespace) -> int:
         raise InputError(f"{out}: file exists; pass --force to overwrite it")
     dataflow: list[str] = []
     if args.dataflow:
-        path = Path(args.dataflow)
-        if not path.is_file():
-            raise InputError(f"dataflow file {str(path)!r} does not exist")
-        dataflow = [line for line in path.read_text().splitlines() if line.strip() and not line.strip().startswith("//")]
+        directives = read_text(Path(args.dataflow), "dataflow file")
+        dataflow = [line for line in directives.splitlines() if line.strip() and not line.strip().startswith("//")]
     text, skipped = export_maestro(load_args(args, args.name), dataflow)
     out.write_text(text)
     print(f"wrote {out}: {text.count('Layer ')} MAC layers; left out {len(skipped)} ops without MACs", file=sys.stderr)

@@ -17,7 +17,7 @@ import dataclasses
 
 import numpy as np
 
-from dse.cost.record import Cost, Number
+from dse.cost.record import Cost, Number, checked
 from dse.hw.dataflow import DataflowAccelerator
 from dse.hw.tech import TechNode
 
@@ -44,7 +44,8 @@ def area_power(acc: DataflowAccelerator, tech: TechNode, precision: str) -> Cost
     parts = area_breakdown(tech, precision, acc.num_pes, acc.l1_bytes, acc.l2_bytes, acc.noc_bw_bytes_per_cycle,
                            acc.offchip_bw_bytes_per_s)
     area = sum(parts.values())
-    return Cost(area_m2=area, leakage_power_w=area * tech.leakage_w_per_m2, extra=parts)
+    return checked(Cost(area_m2=area, leakage_power_w=area * tech.leakage_w_per_m2, extra=parts),
+                   f"area and power of {acc.name}", ["the whole accelerator"])
 
 
 def with_area_power(cost: Cost, acc: DataflowAccelerator, tech: TechNode, precision: str) -> Cost:

@@ -29,6 +29,7 @@ from dse.cost.record import Cost, Number
 from dse.errors import InputError
 from dse.hw.embodied import Embodied, Memory
 from dse.hw.values import load_yaml, mapping, number
+from dse.inputs import FRACTION, LIFETIME_YEARS, real, text
 from dse.resources import accelerators
 
 SECONDS_PER_YEAR = 365 * 24 * 3600.0
@@ -80,7 +81,7 @@ def load_act(path: Path | None = None) -> ACT:
     fab_yield = number(path, data, "fab_yield", sources, strict=True)
     if fab_yield > 1:
         raise InputError(f"{path}: field fab_yield.value must be <= 1, got {fab_yield!r}")
-    fab_grid = mapping(path, data, "fab_grid").get("value")
+    fab_grid = text(mapping(path, data, "fab_grid").get("value"), f"{path}: field fab_grid.value")
     if fab_grid not in tables["grid_g_per_kwh"]:
         raise InputError(f"{path}: field fab_grid.value {fab_grid!r} is not a grid in grid_g_per_kwh")
     return ACT(mpa_g_per_cm2=number(path, data, "mpa_g_per_cm2", sources), fab_yield=fab_yield,
@@ -162,15 +163,15 @@ def profile(cost: Cost, device: Device, act: ACT) -> Profile:
 
 def check_activity(activity: Number) -> np.ndarray:
     a = np.asarray(activity, dtype=float)
-    if np.any(~np.isfinite(a)) or np.any((a < 0) | (a > 1)):
-        raise InputError(f"field activity must be in [0, 1], got {activity!r}")
+    for value in a.flat:
+        real(float(value), "field activity", FRACTION)
     return a
 
 
 def check_years(years: Number) -> np.ndarray:
     y = np.asarray(years, dtype=float)
-    if np.any(~np.isfinite(y)) or np.any(y < 0):
-        raise InputError(f"field lifetime_years must be >= 0, got {years!r}")
+    for value in y.flat:
+        real(float(value), "field lifetime_years", LIFETIME_YEARS)
     return y
 
 

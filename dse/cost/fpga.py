@@ -31,7 +31,7 @@ from dse.cost.fpga_resources import (
     ofm_depth,
     wei_depth,
 )
-from dse.cost.record import Cost
+from dse.cost.record import Cost, checked
 from dse.errors import InputError
 from dse.hw.fpga import LAYOUTS, FPGABoard
 
@@ -272,7 +272,7 @@ def evaluate(specs: list[ConvSpec], cand: Candidates, batch: int, board: FPGABoa
     energy = power * seconds
     gflops = flops / seconds / 1e9
     macs = sum(s.M * s.N * s.R * s.C * s.K ** 2 for s in specs) * batch
-    return Cost(
+    return checked(Cost(
         cycles=cycles, seconds=seconds, energy_j=energy, energy_static_j=board.static_w * seconds,
         macs=3 * macs, flops=np.full_like(seconds, flops), dsp=dsp, bram_18k=bram,
         utilization=flops / 2 / (Tm * Tm) / cycles,
@@ -281,4 +281,4 @@ def evaluate(specs: list[ConvSpec], cand: Candidates, batch: int, board: FPGABoa
                "cycles_fp": passes["fp"], "cycles_bp": passes["bp"], "cycles_wu": passes["wu"],
                "cycles_bn_fp": bn["fp"], "cycles_bn_bp": bn["bp"],
                "ifm_depth": depth["ifm"], "ofm_depth": depth["ofm"], "wei_depth": depth["wei"]},
-    )
+    ), f"EF-Train on {board.name}", [f"all layers, tiling candidate {i}" for i in range(len(seconds))])

@@ -6,14 +6,17 @@ in a separate unit).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
 
 from dse.errors import InputError
-from dse.workload import build
+from dse.inputs import MAX_BATCH, Range, whole
+from dse.identifiers import to_identifier
 from dse.workload.graph import Workload
 from dse.workload.layer import Layer, Op
+from dse.workload.source import Shapes, kind_of, load_workload
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,15 @@ class ConvSpec:
     bn: bool
 
 
-def workload(name: str, batch: int) -> Workload:
-    """A zoo network by name, with the batch checked."""
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
-        raise InputError(f"network {name!r}: field batch must be a positive integer, got {batch!r}")
-    return build(name, batch=batch)
+def workload(name: str, batch: int, input_shapes: Shapes | None = None, where: str = "--network") -> Workload:
+    """A network by zoo name, ONNX file or workload file, with the batch checked."""
+    whole(batch, f"network {name!r}: field batch", Range(1, MAX_BATCH))
+    return load_workload(name, batch=batch, input_shapes=input_shapes, where=where)
+
+
+def network_id(name: str) -> str:
+    """The C identifier a network goes by in tiling records and HLS code: a zoo name, or a file's stem made one."""
+    return name if kind_of(name) == "zoo" else to_identifier(Path(name).stem)
 
 
 def conv_specs(graph: Workload, conv_only: bool = False) -> list[ConvSpec]:
@@ -68,6 +75,9 @@ def conv_specs(graph: Workload, conv_only: bool = False) -> list[ConvSpec]:
             elif nxt.op is Op.MAXPOOL:
                 pool = nxt.R
         specs.append(layer_spec(layer, graph.model_name, relu, pool, bn))
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise InputError(f"network {graph.model_name!r}: two layers share the C name {max(names, key=names.count)!r}")
     if not specs:
         raise InputError(f"network {graph.model_name!r}: no conv or fc layers to run on EF-Train")
     return specs
@@ -75,19 +85,21 @@ def conv_specs(graph: Workload, conv_only: bool = False) -> list[ConvSpec]:
 
 def layer_spec(layer: Layer, network: str = "", relu: bool = False, pool: int = 0, bn: bool = False) -> ConvSpec:
     """EF-Train's [M, N, R, C, K, S] of one dense conv or FC layer (an FC is a 1x1 conv on a 1x1 map)."""
+    name = to_identifier(layer.name)  # it names arrays in the generated HLS code
     if layer.op is Op.FC:
-        return ConvSpec(layer.name, layer.K, layer.C * layer.Y * layer.X, 1, 1, 1, 1, 0, relu, pool, bn)
+        return ConvSpec(name, layer.K, layer.C * layer.Y * layer.X, 1, 1, 1, 1, 0, relu, pool, bn)
     if layer.op is not Op.CONV or layer.groups != 1:
         raise InputError(f"network {network!r}: layer {layer.name!r} ({layer.op.value}, groups {layer.groups}) has "
                          "no EF-Train mapping; EF-Train runs dense convs and FC layers")
     if layer.stride_y != layer.stride_x or layer.R != layer.S or layer.pad_y != layer.pad_x:
         raise InputError(f"network {network!r}: layer {layer.name!r} is not square; EF-Train needs K x K")
-    return ConvSpec(layer.name, layer.K, layer.C, layer.Y_out, layer.X_out, layer.R, layer.stride_y, layer.pad_y,
+    return ConvSpec(name, layer.K, layer.C, layer.Y_out, layer.X_out, layer.R, layer.stride_y, layer.pad_y,
                     relu, pool, bn)
 
 
-def network_specs(name: str, batch: int, conv_only: bool = False) -> list[ConvSpec]:
-    return conv_specs(workload(name, batch), conv_only)
+def network_specs(name: str, batch: int, conv_only: bool = False, input_shapes: Shapes | None = None,
+                  where: str = "--network") -> list[ConvSpec]:
+    return conv_specs(workload(name, batch, input_shapes, where), conv_only)
 
 
 def training_flops(specs: list[ConvSpec], batch: int) -> int:

@@ -21,7 +21,7 @@ from dse.cost.fpga_resources import (
     ofm_depth,
     wei_depth,
 )
-from dse.errors import InputError
+from dse.errors import Infeasible, InputError
 from dse.hw.fpga import BRAM_BUDGET, DSP_BUDGET, FPGABoard
 
 
@@ -60,7 +60,7 @@ def max_tm(board: FPGABoard, budget: Budget) -> int:
     dsp_limit, _ = budget.limits(board)
     tm = int(np.sqrt(dsp_limit / board.dsp_per_fp32_mac))
     if tm < 1:
-        raise InputError(f"board {board.name}: DSP budget {dsp_limit} cannot hold one FP32 MAC "
+        raise Infeasible(f"board {board.name}: DSP budget {dsp_limit} cannot hold one FP32 MAC "
                          f"({board.dsp_per_fp32_mac} DSP)")
     return tm
 
@@ -95,7 +95,7 @@ def ef_train_schedule(specs: list[ConvSpec], batch: int, board: FPGABoard, layou
         wei = Tm * Tm * ceil_div(wei_depth(s.K, s.N, Tm, choices, Tm), bank)
         fits = choices[io_banks(1) + wei <= half]
         if fits.size == 0:
-            raise InputError(f"board {board.name}: layer {s.name} does not fit the BRAM budget even with Tr = 1, "
+            raise Infeasible(f"board {board.name}: layer {s.name} does not fit the BRAM budget even with Tr = 1, "
                              f"M_on = Tm = {Tm}")
         M_on.append(int(fits.max()))
     wei_banks = max(int(ceil_div(wei_depth(s.K, s.N, Tm, m, Tm), bank)) for s, m in zip(specs, M_on)) * Tm * Tm
@@ -127,7 +127,7 @@ def fits(specs: list[ConvSpec], tiling: Tiling, board: FPGABoard, budget: Budget
                          board.bram_18k_fp32_words)[0])
     dsp_limit, bram_limit = budget.limits(board) if budget else (board.dsp, board.bram_18k)
     if dsp > dsp_limit:
-        raise InputError(f"tiling Tm={tiling.Tm}: DSP need {dsp} exceeds limit {dsp_limit} on {board.name}")
+        raise Infeasible(f"tiling Tm={tiling.Tm}: DSP need {dsp} exceeds limit {dsp_limit} on {board.name}")
     if bram > bram_limit:
-        raise InputError(f"tiling Tm={tiling.Tm}: BRAM_18K need {bram} exceeds limit {bram_limit} on {board.name}")
+        raise Infeasible(f"tiling Tm={tiling.Tm}: BRAM_18K need {bram} exceeds limit {bram_limit} on {board.name}")
     return dsp, bram

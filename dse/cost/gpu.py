@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from dse.cost.bits import Bits, layer_bytes
-from dse.cost.record import Cost
+from dse.cost.record import Cost, checked
 from dse.cost.totals import sum_layers
 from dse.hw.gpu import MobileGPU
 from dse.workload.graph import Workload
@@ -66,7 +66,7 @@ def layer_costs(workload: Workload, gpu: MobileGPU, precision: str | Bits = "fp1
     static = gpu.idle_w * seconds
     energy = static + (power.power_w - gpu.idle_w) * busy
     utilization = np.divide(a["flops"], peak * seconds, out=np.zeros_like(seconds), where=seconds > 0)
-    return Cost(cycles=seconds * power.gpu_clock_hz, seconds=seconds, energy_j=energy, energy_static_j=static,
+    cost = Cost(cycles=seconds * power.gpu_clock_hz, seconds=seconds, energy_j=energy, energy_static_j=static,
                 macs=a["macs"], flops=a["flops"], dram_bytes=np.where(a["kernel"], a["bytes"], 0.0),
                 utilization=utilization,
                 extra={"compute_s": t_compute, "compute_bound_s": a["flops"] / peak,
@@ -74,6 +74,7 @@ def layer_costs(workload: Workload, gpu: MobileGPU, precision: str | Bits = "fp1
                        "memory_bound": t_memory > t_compute, "weight_bytes": a["weight_bytes"],
                        "act_bytes": a["act_bytes"], "kv_bytes": a["kv_bytes"], "kernel": a["kernel"],
                        "memory_s": t_memory})
+    return checked(cost, f"gpu {gpu.name}", [l.name for l in workload.layers()])
 
 
 def evaluate(workload: Workload, gpu: MobileGPU, precision: str | Bits = "fp16", mode: str | None = None) -> Cost:
@@ -83,7 +84,7 @@ def evaluate(workload: Workload, gpu: MobileGPU, precision: str | Bits = "fp16",
     seconds = float(per_layer.seconds.sum())
     peak = gpu.peak_flops(bits.compute, mode)
     utilization = float(per_layer.flops.sum()) / (peak * seconds) if seconds > 0 else 0.0
-    return sum_layers(per_layer, utilization,
+    return sum_layers(f"gpu {gpu.name}", per_layer, utilization,
                       {"kernels": int(np.count_nonzero(per_layer.seconds)),
                        "memory_bound_kernels": int(per_layer.extra["memory_bound"].sum()),
                        "precision": bits.compute, "bits": bits.label, "power_mode": mode or gpu.default_mode})

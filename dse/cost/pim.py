@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dse.cost.record import Cost
+from dse.cost.record import Cost, checked
 from dse.cost.totals import sum_layers
 from dse.errors import InputError
 from dse.hw.pim import PIMDevice
@@ -160,9 +160,10 @@ def layer_costs(workload: Workload, dev: PIMDevice) -> Cost:
     dynamic = np.where(is_mac, e_mac, e_other)
     static = dev.idle_w * seconds
     peak_macs = np.where(seconds > 0, seconds, np.inf) * L_acc / mac.latency_s
-    return Cost(seconds=seconds, energy_j=dynamic + static, energy_mac_j=np.where(is_mac, e_mac, 0.0),
+    cost = Cost(seconds=seconds, energy_j=dynamic + static, energy_mac_j=np.where(is_mac, e_mac, 0.0),
                 energy_static_j=static, macs=macs, flops=flops, utilization=macs / peak_macs,
                 extra={"split": np.where(is_mac, split, 0.0), "waves": np.where(is_mac, waves, 0.0)})
+    return checked(cost, f"pim {dev.name}", [l.name for l in layers])
 
 
 def evaluate(workload: Workload, dev: PIMDevice) -> Cost:
@@ -173,6 +174,6 @@ def evaluate(workload: Workload, dev: PIMDevice) -> Cost:
     mac = multiply(dev, bits) + add(dev, acc) + copy(dev, bits) * 2
     peak = lanes(dev, acc) / mac.latency_s
     utilization = float(per_layer.macs.sum()) / (peak * seconds) if seconds > 0 else 0.0
-    return sum_layers(per_layer, utilization,
+    return sum_layers(f"pim {dev.name}", per_layer, utilization,
                       {"operand_bits": bits, "accumulator_bits": acc, "mac_latency_s": mac.latency_s,
                        "mac_energy_j": mac.energy_j, "lanes": lanes(dev, acc)})

@@ -16,13 +16,13 @@ from dse.cost import pim as pim_model
 from dse.cost.bits import Bits, MemoryNeed, memory_need
 from dse.cost.fpga_network import conv_specs
 from dse.cost.fpga_schedule import ef_train_schedule
-from dse.cost.record import Cost
+from dse.cost.record import Cost, checked
 from dse.errors import InputError
 from dse.hw.embodied import Embodied, parse_embodied
-from dse.hw.fpga import load_board
+from dse.hw.fpga import FPGABoard, load_board
 from dse.hw.gpu import MobileGPU, known_gpus, load_gpu
 from dse.hw.pim import PIMDevice, known_pims, load_pim
-from dse.hw.values import load_yaml
+from dse.hw.values import YAML_SUFFIXES, hardware_path, load_yaml
 from dse.resources import accelerators
 from dse.workload.graph import Workload
 from dse.workload.training_passes import training
@@ -108,9 +108,7 @@ def pim_platform(dev: PIMDevice, precision: str | None = None, train: bool = Fal
                     memory_bytes=dev.params["capacity_bytes"], estimates=estimated(dev.sources))
 
 
-def _fpga_run(board_name: str) -> Callable[[Workload, bool], Cost]:
-    board = load_board(board_name)
-
+def _fpga_run(board: FPGABoard) -> Callable[[Workload, bool], Cost]:
     def run(workload: Workload, train: bool) -> Cost:
         """EF-Train engine with Algorithm 1's tiling; inference is its forward pass (FP and BN cycles) alone."""
         specs = conv_specs(workload)
@@ -124,37 +122,70 @@ def _fpga_run(board_name: str) -> Callable[[Workload, bool], Cost]:
             cycles = float(cost.extra["cycles_fp"][0].sum() + cost.extra["cycles_bn_fp"].sum())
             seconds = cycles / board.clock_hz
             flops = float(sum(l.flops for l in workload.layers() if l.is_compute))
-        return Cost(cycles=seconds * board.clock_hz, seconds=seconds, energy_j=power * seconds,
-                    energy_static_j=board.static_w * seconds, flops=flops, dsp=float(cost.dsp[0]),
-                    bram_18k=float(cost.bram_18k[0]), extra={"board": board.name})
+        return checked(Cost(cycles=seconds * board.clock_hz, seconds=seconds, energy_j=power * seconds,
+                            energy_static_j=board.static_w * seconds, flops=flops, dsp=float(cost.dsp[0]),
+                            bram_18k=float(cost.bram_18k[0]), extra={"board": board.name}),
+                       f"fpga {board.name}", ["the whole graph"])
 
     return run
 
 
 def _fpga(name: str, precision: str | None, widths: Widths) -> Platform:
+    """A board by name (its bill of materials in accelerators/carbon/fpga/) or a board file by path (with its bill
+    of materials under `embodied:` in the same file)."""
     if precision not in (None, "fp32"):
         raise InputError(f"fpga {name}: precision {precision!r} is not supported; the EF-Train engine runs fp32")
     bits = _native("fpga", name, 32, widths, " by the EF-Train engine")
-    path = accelerators("carbon", "fpga", f"{name}.yaml")
-    sources: dict[str, str] = {}
-    embodied = parse_embodied(path, load_yaml(path), sources)
     board = load_board(name)
-    return Platform(name, "fpga", "fp32", board.static_w, embodied, _fpga_run(name), bits=bits,
+    own = _is_path(name)
+    path = hardware_path(name, "fpga", what="FPGA board") if own else accelerators("carbon", "fpga", f"{name}.yaml")
+    data = load_yaml(path)
+    if own and "embodied" not in data:
+        raise InputError(f"{path}: field embodied is missing; an FPGA board file used as a platform needs its bill of "
+                         "materials (see accelerators/carbon/fpga/)")
+    sources: dict[str, str] = {}
+    embodied = parse_embodied(path, data, sources)
+    return Platform(board.name, "fpga", "fp32", board.static_w, embodied, _fpga_run(board), bits=bits,
                     memory_bytes=board.dram_bytes, estimates=estimated({**board.sources, **sources}))
+
+
+#: How a platform file says its kind: the field only that kind of file has.
+_KIND_FIELDS = (("flops_per_cycle", "gpu"), ("technology", "pim"), ("part", "fpga"))
+
+
+def _is_path(spec: str) -> bool:
+    return spec.endswith(YAML_SUFFIXES) or "/" in spec
+
+
+def _kind(spec: str) -> str:
+    """gpu, pim or fpga: of a shipped name by where it lives, of a file by the field only that kind has."""
+    if not _is_path(spec):
+        return "gpu" if spec in known_gpus() else "pim" if spec in known_pims() else (
+            "fpga" if spec in _fpga_boms() else "")
+    path = hardware_path(spec, "gpu", what="platform")
+    data = load_yaml(path)
+    for key, kind in _KIND_FIELDS:
+        if key in data:
+            return kind
+    raise InputError(f"{path}: not a platform file: a GPU file has field flops_per_cycle, a PIM file technology, "
+                     "an FPGA board file part")
 
 
 def load_platform(name: str, train: bool = False, precision: str | None = None, weight_bits: int | None = None,
                   act_bits: int | None = None, kv_bits: int | None = None) -> Platform:
-    """A platform by name; `precision` None picks the device's default (GPU fp16 inference, fp32 training), and
-    the bit widths given override that precision's for weights, activations and the KV cache."""
+    """A platform by shipped name or by path to a GPU, PIM or FPGA board YAML file; `precision` None picks the
+    device's default (GPU fp16 inference, fp32 training), and the bit widths given override that precision's for
+    weights, activations and the KV cache."""
     widths = {"weight": weight_bits, "act": act_bits, "kv": kv_bits}
-    if name in known_gpus():
+    kind = _kind(name)
+    if kind == "gpu":
         return gpu_platform(load_gpu(name), precision, train, widths)
-    if name in known_pims():
+    if kind == "pim":
         return pim_platform(load_pim(name), precision, train, widths)
-    if name in _fpga_boms():
+    if kind == "fpga":
         return _fpga(name, precision, widths)
-    raise InputError(f"unknown platform {name!r}; known: {', '.join(known_platforms())}")
+    raise InputError(f"unknown platform {name!r}; known: {', '.join(known_platforms())} (or give a path to a GPU, "
+                     "PIM or FPGA board .yaml file)")
 
 
 def platform_names(text: str) -> list[str]:

@@ -2,14 +2,20 @@
 
 Units are SI: seconds, joules, bytes, hertz; `cycles` counts clock cycles of the modelled platform. Fields a model
 does not compute stay 0 (additive fields) so records from different platforms can be summed and compared.
+
+Every Cost that leaves a model is finite and non-negative: each model returns through `checked`, which names the
+model and the first offending layer, so a wrong number stops the run instead of reaching a table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
+
+from dse.errors import ModelError
 
 Number = float | np.ndarray
 
@@ -78,3 +84,36 @@ class Cost:
         data = {k: np.atleast_1d(np.asarray(v)) for k, v in self.to_dict().items()}
         length = max(len(v) for v in data.values())
         return pd.DataFrame({k: np.broadcast_to(v, (length,)) for k, v in data.items()})
+
+
+def checked(cost: Cost, model: str, layers: Sequence[str] = ()) -> Cost:
+    """`cost` if every field and numeric extra is finite and >= 0, else a ModelError naming the model, the field
+    and the layer (the first offending entry of a batch; `layers` names the entries, if the model has names)."""
+    values = {f.name: getattr(cost, f.name) for f in fields(cost) if f.name != "extra"}
+    values.update({f"extra.{k}": v for k, v in cost.extra.items() if _numeric(v)})
+    for name, value in values.items():
+        array = np.asarray(value, dtype=float)
+        bad = ~np.isfinite(array) | (array < 0)
+        if bad.any():
+            index = int(np.flatnonzero(bad)[0])
+            layer = layers[index] if index < len(layers) else layers[0] if len(layers) == 1 else f"entry {index}"
+            raise ModelError(f"{model} model: {name} = {array.flat[index]!r} for layer {layer} "
+                             "(every cost must be finite and non-negative)")
+    return cost
+
+
+def checked_frame(frame: pd.DataFrame, model: str, columns: Sequence[str]) -> pd.DataFrame:
+    """The same invariant on a table of costs (one row per layer, its name in column `layer`)."""
+    for name in columns:
+        array = frame[name].to_numpy(dtype=float, na_value=0.0)
+        bad = ~np.isfinite(array) | (array < 0)
+        if bad.any():
+            index = int(np.flatnonzero(bad)[0])
+            raise ModelError(f"{model} model: {name} = {array[index]!r} for layer {frame['layer'].iloc[index]} "
+                             "(every cost must be finite and non-negative)")
+    return frame
+
+
+def _numeric(value: object) -> bool:
+    array = np.asarray(value)
+    return array.dtype.kind in "iuf"

@@ -18,13 +18,12 @@ from dse.cost.fpga_resources import conv_bram, conv_dsp, ifm_depth, ofm_depth, w
 from dse.errors import InputError
 from dse.hw.fpga import LAYOUTS, FPGABoard, load_board
 from dse.identifiers import check_identifier
+from dse.inputs import Range, read_yaml, whole
 
 SCHEMA = "dse.tiling/1"
 PRECISIONS = ("fp32",)
 def _int(where: str, field: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InputError(f"{where}: field {field} must be an integer >= {minimum}, got {value!r}")
-    return value
+    return whole(value, f"{where}: field {field}", Range(minimum, None))
 
 
 def _bool(where: str, field: str, value: object) -> bool:
@@ -152,11 +151,7 @@ class TilingRecord:
     def load(cls, path: str | Path) -> "TilingRecord":
         """Read, validate and check that the tiling fits its board."""
         path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError) as exc:
-            raise InputError(f"{path}: cannot read tiling file: {str(exc).splitlines()[0]}") from None
-        return cls.from_dict(data, str(path))
+        return cls.from_dict(read_yaml(path, "tiling file"), str(path))
 
     @classmethod
     def from_dict(cls, data: object, where: str) -> "TilingRecord":
@@ -189,7 +184,7 @@ class TilingRecord:
             seen.add(l.name)
         buffers = cls._buffers(where, data["buffers"], required_buffers(layers, Tm, Tn), Tm, Tn)
         predicted = cls._predicted(where, data["predicted"])
-        record = cls(board=board.name, part=board.part, clock_hz=clock, precision=data["precision"],
+        record = cls(board=board.ref, part=board.part, clock_hz=clock, precision=data["precision"],
                      layout=data["layout"], network=network, batch=batch, Tm=Tm, Tn=Tn, layers=layers,
                      buffers=buffers, predicted=predicted)
         record.check_fits(board, where)
@@ -239,5 +234,5 @@ def make_record(board: FPGABoard, network: str, batch: int, layout: str, specs: 
                    for s, tr, m in zip(specs, Tr, M_on))
     predicted = Predicted(int(cost.dsp[0]), int(cost.bram_18k[0]), int(cost.cycles[0]),
                           float(cost.seconds[0]), float(cost.extra["gflops"][0]))
-    return TilingRecord(board.name, board.part, int(clock_hz), "fp32", layout, check_identifier("network", "network", network),
+    return TilingRecord(board.ref, board.part, int(clock_hz), "fp32", layout, check_identifier("network", "network", network),
                         batch, Tm, Tm, layers, required_buffers(layers, Tm, Tm), predicted)

@@ -6,10 +6,10 @@ from dataclasses import fields
 
 import numpy as np
 
-from dse.cost.record import ADDITIVE, Cost
+from dse.cost.record import ADDITIVE, Cost, checked
 
 
-def sum_layers(per_layer: Cost, utilization: float, extra: dict) -> Cost:
+def sum_layers(model: str, per_layer: Cost, utilization: float, extra: dict) -> Cost:
     """Layers run one after another: additive fields sum, requirements take the largest; `utilization` is the
     whole graph's (a time-weighted figure only the model can define)."""
     values = {}
@@ -19,4 +19,4 @@ def sum_layers(per_layer: Cost, utilization: float, extra: dict) -> Cost:
         column = np.asarray(getattr(per_layer, f.name), dtype=float)
         reduce = np.sum if f.name in ADDITIVE else np.max
         values[f.name] = float(reduce(column)) if column.size else 0.0
-    return Cost(utilization=utilization, extra=extra, **values)
+    return checked(Cost(utilization=utilization, extra=extra, **values), model, ["the whole graph"])

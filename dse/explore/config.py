@@ -13,7 +13,9 @@
         objectives: [seconds, {energy_j: minimize}, {gflops: maximize}]
         constraints: {power_w: "<= 10"}   # on any metric of the problem's results
 
-Every error names the file and the key path (e.g. ``studies.fpga.sweep.batch.low``).
+Every error names the file and the key path (e.g. ``studies.fpga.sweep.batch.low``). Numbers go through
+`dse.inputs` (finite, in range); every fixed value, categorical choice and range bound is checked by the problem's
+own parameter checks (`Problem.CHECKS`) here, before any trial runs.
 """
 
 from __future__ import annotations
@@ -24,13 +26,22 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-import yaml
 
 from dse.errors import InputError
+from dse.inputs import (
+    INT64,
+    MAX_SEED,
+    MAX_TRIALS,
+    Range,
+    parse_real,
+    read_yaml,
+    real,
+    whole,
+)
 
 SAMPLERS = ("tpe", "nsga2", "random", "grid", "exact")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CONSTRAINT = re.compile(r"^\s*(<=|>=)\s*([-+0-9.eE]+)\s*$")
+_CONSTRAINT = re.compile(r"^\s*(<=|>=)\s*(\S+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -80,18 +91,14 @@ class _Where:
     def fail(self, path: str, message: str) -> InputError:
         return InputError(f"{self.source}: {path}: {message}")
 
+    def at(self, path: str) -> str:
+        """The prefix `dse.inputs` puts before its message."""
+        return f"{self.source}: {path}"
+
 
 def load_config(path: str | Path) -> ExploreConfig:
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"config file {str(path)!r} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise InputError(f"{path}:{where} is not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    return parse_config(data, str(path))
+    return parse_config(read_yaml(path, "config file"), str(path))
 
 
 def parse_config(data: Any, source: str = "<built-in>") -> ExploreConfig:
@@ -99,9 +106,7 @@ def parse_config(data: Any, source: str = "<built-in>") -> ExploreConfig:
     if not isinstance(data, dict):
         raise where.fail("(top)", f"expected a mapping with keys seed and studies, got {type(data).__name__}")
     _no_unknown(where, "(top)", data, {"seed", "studies"})
-    seed = data.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise where.fail("seed", f"must be an integer, got {seed!r}")
+    seed = whole(data.get("seed", 0), where.at("seed"), Range(0, MAX_SEED))
     studies = data.get("studies")
     if not isinstance(studies, dict) or not studies:
         raise where.fail("studies", "must be a non-empty mapping of study name -> study")
@@ -126,14 +131,12 @@ def _study(where: _Where, name: Any, body: Any) -> StudySpec:
     from dse.explore.problems import PROBLEMS
 
     problem = body.get("problem")
-    if problem not in PROBLEMS:
+    if not isinstance(problem, str) or problem not in PROBLEMS:
         raise where.fail(f"{path}.problem", f"unknown problem {problem!r}; known: {', '.join(sorted(PROBLEMS))}")
     sampler = body.get("sampler", "tpe")
     if sampler not in SAMPLERS:
         raise where.fail(f"{path}.sampler", f"unknown sampler {sampler!r}; known: {', '.join(SAMPLERS)}")
-    trials = body.get("trials", 100)
-    if not isinstance(trials, int) or isinstance(trials, bool) or trials <= 0:
-        raise where.fail(f"{path}.trials", f"must be a positive integer, got {trials!r}")
+    trials = whole(body.get("trials", 100), where.at(f"{path}.trials"), Range(1, MAX_TRIALS))
     fixed = body.get("fixed") or {}
     if not isinstance(fixed, dict):
         raise where.fail(f"{path}.fixed", "must be a mapping of parameter -> value")
@@ -148,6 +151,12 @@ def _study(where: _Where, name: Any, body: Any) -> StudySpec:
         if key not in known:
             raise where.fail(f"{path}.{'sweep' if key in sweep else 'fixed'}.{key}",
                              f"problem {problem} has no parameter {key!r}; it has: {', '.join(sorted(known))}")
+    checks = PROBLEMS[problem].CHECKS
+    fixed = {key: checks[key](value, where.at(f"{path}.fixed.{key}")) if key in checks else value
+             for key, value in fixed.items()}
+    for key, dist in sweep.items():
+        if key in checks:
+            _check_sweep(where, f"{path}.sweep.{key}", dist, checks[key])
     if not sweep and sampler != "exact":
         raise where.fail(f"{path}.sweep", "the search space is empty: sweep at least one parameter")
     metrics = PROBLEMS[problem].metrics()
@@ -160,19 +169,34 @@ def _distribution(where: _Where, path: str, value: Any) -> optuna.distributions.
     if isinstance(value, list):
         if not value:
             raise where.fail(path, "an empty list of choices")
+        for i, choice in enumerate(value):
+            if isinstance(choice, float):
+                real(choice, where.at(f"{path}[{i}]"))
+            elif choice is not None and not isinstance(choice, (bool, int, str)):
+                raise where.fail(f"{path}[{i}]", f"a choice must be a number, text, true/false or null, got {choice!r}")
         return optuna.distributions.CategoricalDistribution(value)
     if not isinstance(value, dict) or "low" not in value or "high" not in value:
         raise where.fail(path, f"expected a list of choices or {{low, high}}, got {value!r}")
     _no_unknown(where, path, value, {"low", "high", "log", "step"})
-    low, high, log, step = value["low"], value["high"], bool(value.get("log", False)), value.get("step")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)):
-        raise where.fail(path, f"low and high must be numbers, got {low!r} and {high!r}")
+    low, high = value["low"], value["high"]
+    for key in ("low", "high"):
+        if isinstance(value[key], int) and not isinstance(value[key], bool):
+            whole(value[key], where.at(f"{path}.{key}"), INT64)
+        else:
+            real(value[key], where.at(f"{path}.{key}"))
+    log, step = value.get("log", False), value.get("step")
+    if not isinstance(log, bool):
+        raise where.fail(f"{path}.log", f"must be true or false, got {log!r}")
+    if step is not None:
+        step = real(step, where.at(f"{path}.step"), Range(0, None, low_open=True))
     if low > high:
         raise where.fail(f"{path}.low", f"{low} is above high {high}")
     if log and low <= 0:
         raise where.fail(f"{path}.low", f"a log range needs low > 0, got {low}")
     try:
         if isinstance(low, int) and isinstance(high, int):
+            if step is not None and not float(step).is_integer():
+                raise where.fail(f"{path}.step", f"an integer range needs a whole step, got {step!r}")
             return optuna.distributions.IntDistribution(low, high, log=log, step=int(step or 1))
         return optuna.distributions.FloatDistribution(float(low), float(high), log=log, step=step)
     except ValueError as exc:
@@ -186,7 +210,7 @@ def _objectives(where: _Where, path: str, value: Any, metrics: set[str]) -> tupl
     for i, item in enumerate(value):
         name, direction = (item, "minimize") if isinstance(item, str) else (
             next(iter(item.items())) if isinstance(item, dict) and len(item) == 1 else (None, None))
-        if name is None or direction not in ("minimize", "maximize"):
+        if not isinstance(name, str) or direction not in ("minimize", "maximize"):
             raise where.fail(f"{path}[{i}]", f"expected a metric name or {{name: minimize|maximize}}, got {item!r}")
         if name not in metrics:
             raise where.fail(f"{path}[{i}]", f"unknown objective {name!r}; known: {', '.join(sorted(metrics))}")
@@ -204,5 +228,15 @@ def _constraints(where: _Where, path: str, value: Any, metrics: set[str]) -> tup
         match = _CONSTRAINT.match(str(text))
         if not match:
             raise where.fail(f"{path}.{metric}", f"expected '<= number' or '>= number', got {text!r}")
-        out.append(Constraint(metric, match.group(1), float(match.group(2))))
+        out.append(Constraint(metric, match.group(1), parse_real(match.group(2), where.at(f"{path}.{metric}"))))
     return tuple(out)
+
+
+def _check_sweep(where: _Where, path: str, dist: optuna.distributions.BaseDistribution, check) -> None:
+    """Every categorical choice, or both ends of a range, must pass the parameter's check."""
+    if isinstance(dist, optuna.distributions.CategoricalDistribution):
+        for i, choice in enumerate(dist.choices):
+            check(choice, where.at(f"{path}[{i}]"))
+    else:
+        check(dist.low, where.at(f"{path}.low"))
+        check(dist.high, where.at(f"{path}.high"))

@@ -21,6 +21,7 @@ from dse.explore.results import (
     trials_frame,
 )
 from dse.explore.runner import create_or_load, open_storage, run_study
+from dse.inputs import read_yaml
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_explore.yaml")
 #: `--quick` caps every study at this many trials (exact enumeration is already cheap and is left whole).
@@ -83,7 +84,7 @@ def check_run_folder(config: ExploreConfig, out: Path) -> None:
         if any(out.iterdir()):
             raise InputError(f"--out {out}: folder is not empty and holds no dse run; choose another --out")
         return
-    previous = parse_config(yaml.safe_load(stored.read_text()), str(stored))
+    previous = parse_config(read_yaml(stored), str(stored))
     if _shape(previous) != _shape(config):
         raise InputError(f"--out {out}: holds another exploration (its config.yaml differs); choose another --out "
                          "or rerun with the same config to resume")

@@ -4,8 +4,10 @@ Analytical trials take microseconds while a storage write takes milliseconds, so
 hot path: an in-memory Optuna study samples and learns, the problem evaluates a whole batch with numpy, and the
 finished batch is appended to the persistent storage in one go. A batch is the unit of durability: a process
 killed mid-batch loses that batch's unfinished work and nothing that was persisted; rerunning resumes from the
-stored trials. `run_worker` is the shared-storage mode: one trial at a time on an RDB storage with heartbeats, so
-many processes on many machines cooperate and a killed worker's trial is failed and retried.
+stored trials. Batch k always covers trials [64k, 64k + 64) and samples with a seed derived from (seed, k), from the
+trials before it, so a killed and resumed run gives the same trials as an uninterrupted one. `run_worker` is the
+shared-storage mode: one trial at a time on an RDB storage with heartbeats, so many processes on many machines
+cooperate and a killed worker's trial is failed and retried; each worker's sampler is seeded from the OS's entropy.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 import time
 import warnings
 from collections.abc import Callable
@@ -30,10 +31,10 @@ from optuna.distributions import (
     CategoricalDistribution,
     IntDistribution,
 )
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 from tqdm import tqdm
 
-from dse.errors import InputError
+from dse.errors import InputError, ModelError
 from dse.explore.config import StudySpec
 from dse.explore.journal import BatchedJournalStorage
 from dse.explore.problems import PROBLEMS, Problem
@@ -98,7 +99,7 @@ class FixedSpaceNSGAII(optuna.samplers.NSGAIISampler):
         return dict(self._space)
 
 
-def make_sampler(spec: StudySpec, seed: int) -> optuna.samplers.BaseSampler:
+def make_sampler(spec: StudySpec, seed: int | None) -> optuna.samplers.BaseSampler:
     if spec.sampler == "tpe":
         return optuna.samplers.TPESampler(seed=seed, multivariate=True)
     if spec.sampler == "nsga2":
@@ -131,11 +132,13 @@ def study_directions(spec: StudySpec) -> list[str]:
 
 
 def evaluate_points(problem: Problem, spec: StudySpec, params: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Objective values, constraint values and all metrics for each point, ready to become trials."""
+    """Objective values, constraint values and all metrics for each point, ready to become trials. Every metric
+    is finite and non-negative (the `violation_*` columns finite), else a ModelError names the problem and point."""
     frame = problem.evaluate([{**problem.fixed, **p} for p in params])
     results = []
-    for row in frame.to_dict(orient="records"):
+    for point, row in zip(params, frame.to_dict(orient="records")):
         metrics = {k: _plain(v) for k, v in row.items()}
+        _check_row(spec, point, metrics)
         constraints = {k[len("violation_"):]: float(v) for k, v in metrics.items() if k.startswith("violation_")}
         for c in spec.constraints:
             constraints[f"{c.metric}{c.op}{c.bound:g}"] = c.violation(float(metrics[c.metric]))
@@ -144,18 +147,26 @@ def evaluate_points(problem: Problem, spec: StudySpec, params: list[dict[str, An
     return results
 
 
+def _check_row(spec: StudySpec, point: dict[str, Any], metrics: dict[str, Any]) -> None:
+    for key, value in metrics.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value) or (value < 0 and not key.startswith("violation_")):
+                raise ModelError(f"problem {spec.problem} (study {spec.name}): metric {key} = {value!r} at {point} "
+                                 "(every trial's metrics must be finite and non-negative)")
+
+
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _frozen(params: dict, dists: dict[str, BaseDistribution], result: dict) -> FrozenTrial:
-    finite = all(math.isfinite(v) for v in result["values"])
+def _frozen(params: dict, dists: dict[str, BaseDistribution], result: dict,
+            system_attrs: dict[str, Any] | None = None) -> FrozenTrial:
+    """The trial as stored; `system_attrs` are the sampler's own (as the in-memory study holds them), so a resumed
+    run's sampler sees exactly what the uninterrupted run's did."""
     return optuna.trial.create_trial(
-        params=params, distributions=dists,
-        values=result["values"] if finite else None,
-        state=TrialState.COMPLETE if finite else TrialState.FAIL,
+        params=params, distributions=dists, values=result["values"],
         user_attrs={k: v for k, v in result["metrics"].items() if _json_safe(v)},
-        system_attrs={f"constraints:{k}": v for k, v in result["constraints"].items()},
+        system_attrs={**(system_attrs or {}), **{f"constraints:{k}": v for k, v in result["constraints"].items()}},
     )
 
 
@@ -232,27 +243,37 @@ def _run_exact(spec: StudySpec, problem: Problem, study: optuna.Study, storage: 
         _advance(bar, study, spec, len(chunk), on_batch)
 
 
+def batch_seed(seed: int, batch: int) -> int:
+    """The sampler seed of batch `batch` of a study seeded `seed` (32 bits, as numpy's samplers take)."""
+    return int(np.random.SeedSequence([seed, batch]).generate_state(1)[0])
+
+
 def _run_sampled(spec: StudySpec, seed: int, problem: Problem, study: optuna.Study,
                  storage: optuna.storages.BaseStorage, done: list[FrozenTrial],
                  bar: tqdm, on_batch: Callable[[int], None] | None) -> None:
-    memory = optuna.create_study(directions=study_directions(spec), sampler=make_sampler(spec, seed + len(done)))
-    memory.add_trials(done)
-    remaining = spec.trials - len(done)
-    while remaining > 0:
-        size = min(BATCH, remaining)
+    """Batch k samples trials [64k, 64k + 64) from the trials before it with the seed of (seed, k). A resumed run
+    restarts at the batch it was killed in (re-asking its stored points, which come out the same) and stores only
+    the trials it lacks."""
+    if len(done) >= spec.trials:
+        return
+    batch, stored = len(done) // BATCH, len(done)
+    memory = optuna.create_study(directions=study_directions(spec))
+    memory.add_trials(done[:batch * BATCH])
+    while batch * BATCH < spec.trials:
+        size = min(BATCH, spec.trials - batch * BATCH)
+        memory.sampler = make_sampler(spec, batch_seed(seed, batch))
         asked = [memory.ask(spec.sweep) for _ in range(size)]
         results = evaluate_points(problem, spec, [t.params for t in asked])
-        frozen = []
         for trial, result in zip(asked, results):
             for key, value in result["constraints"].items():
                 trial.set_constraint(key, value)
-            finite = all(math.isfinite(v) for v in result["values"])
-            memory.tell(trial, result["values"] if finite else None,
-                        state=TrialState.COMPLETE if finite else TrialState.FAIL)
-            frozen.append(_frozen(trial.params, spec.sweep, result))
-        persist(study, frozen, storage)
-        remaining -= size
-        _advance(bar, study, spec, size, on_batch)
+            memory.tell(trial, result["values"])
+        fresh = memory.get_trials(deepcopy=False)[stored:]
+        persist(study, [_frozen(t.params, spec.sweep, r, t.system_attrs)
+                        for t, r in zip(fresh, results[len(results) - len(fresh):])], storage)
+        _advance(bar, study, spec, len(fresh), on_batch)
+        stored += len(fresh)
+        batch += 1
 
 
 def _advance(bar: tqdm, study: optuna.Study, spec: StudySpec, n: int, on_batch: Callable[[int], None] | None) -> None:
@@ -287,7 +308,7 @@ def run_worker(study_name: str, storage: optuna.storages.BaseStorage, trials: in
         raise InputError(f"study {study_name!r} was not made by dse (it has no stored configuration)")
     spec = spec_from_record(record)
     problem = PROBLEMS[spec.problem](spec.fixed)
-    study.sampler = make_sampler(spec, record["seed"] + hash_worker())
+    study.sampler = make_sampler(spec, None)  # seeded from the OS's entropy: no two workers share a seed
 
     def objective(trial: optuna.Trial) -> list[float]:
         params = {name: suggest(trial, name, dist) for name, dist in spec.sweep.items()}
@@ -301,11 +322,6 @@ def run_worker(study_name: str, storage: optuna.storages.BaseStorage, trials: in
 
     study.optimize(objective, n_trials=trials, show_progress_bar=progress)
     return trials
-
-
-def hash_worker() -> int:
-    """Workers share a seed family but must not draw the same points: offset by process id."""
-    return os.getpid() % 100_000
 
 
 def suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:

@@ -12,7 +12,9 @@ import jinja2
 from dse.cost.tiling_record import TilingRecord
 from dse.errors import InputError
 from dse.hls import golden
+from dse.hls import registers, train
 from dse.hls.golden import Buffers, KernelLayer
+from dse.hls.host import ARG_EXPR, HostPlan, plan
 from dse.hls.reference import BN_EPS, conv_out_size
 from dse.hls.reshape import fc_in_words
 from dse.hw.fpga import load_board
@@ -22,14 +24,19 @@ from dse.resources import templates
 #: template -> file name in the project ({top} is the kernel's top function).
 PROJECT_FILES = {"kernel.h.j2": "{top}.h", "kernel.cpp.j2": "{top}.cpp", "testbench.cpp.j2": "{top}_tb.cpp",
                  "run_hls.tcl.j2": "run_hls.tcl", "Makefile.j2": "Makefile", "README.md.j2": "README.md"}
+#: the host program and the board driver, generated when the network is a chain the host can train (`host.plan`).
+HOST_FILES = {"host.h.j2": "{top}_host.h", "host_sim.cpp.j2": "{top}_host_sim.cpp",
+              "host_xrt.cpp.j2": "{top}_host_xrt.cpp", "driver.py.j2": "{top}_driver.py"}
+TILING_FILE = "tiling.yaml"
 DATA_DIR = "data"
 _PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def buffers(record: TilingRecord) -> Buffers:
-    """Per-bank depths of the record's buffers and the pool line width its layers need."""
+    """Per-bank depths of the record's buffers and the pool line width its layers need (a BN layer's conv stores
+    its whole C-wide output through the line, running without pool; BN applies the pool)."""
     b = record.buffers
-    line = max(l.C // max(l.pool, 1) for l in record.layers)
+    line = max(l.C if l.bn else l.C // max(l.pool, 1) for l in record.layers)
     return Buffers(b.ifm_words // record.Tn, b.ofm_words // record.Tm, b.wei_words // (record.Tm * record.Tn), line)
 
 
@@ -65,7 +72,7 @@ def spans(runs: list[tuple[list[KernelLayer], int]], T: int) -> dict[str, int]:
     return {"ifm": max(max(s["x"], s["dy"], s["a"]) for s in sizes), "wei": max(s["w"] for s in sizes),
             "ofm": max(max(s["dy"], s["da"]) for s in sizes),
             "out": max(max(s["y"], s["dx"], s["w"], s["a"]) for s in sizes),
-            "idx": max(max(s["idx"], s["a"]) for s in sizes), "hat": max(s["hat"] for s in sizes),
+            "idx": max(max(s["idx"], s["a"]) for s in sizes), "ahat": max(s["hat"] for s in sizes),
             "bnp": max(s["bnp"] for s in sizes)}
 
 
@@ -78,28 +85,42 @@ def context(record: TilingRecord, source: str) -> dict:
     layers = kernel_layers(record, buf, source)
     bn = any(l.bn for l in layers)
     tests = golden.layer_set(record.Tm, buf, source, bn)
+    host, host_missing = host_plan(record, layers, source)
     for l in layers + tests:
         check_identifier(source, "layers.name", f"LAYER_{l.name}")
     for name in golden.BN_VECTORS:
         check_identifier(source, "bn vector", f"BN_{name.upper()}")
+    board = load_board(record.board)  # a shipped name, or the path of the user's board file
     return {
         "top": top, "guard": check_identifier(source, "network", f"{top.upper()}_H"), "network": record.network,
-        "board": record.board, "part": record.part, "clock_hz": record.clock_hz,
+        "board": board.name, "part": record.part, "clock_hz": record.clock_hz,
         "period_ns": f"{1e9 / record.clock_hz:g}", "tiling_name": Path(source).name, "Tm": record.Tm,
         "Tn": record.Tn, "ifm_depth": buf.ifm, "ofm_depth": buf.ofm, "wei_depth": buf.wei, "pool_line": buf.pool_line,
         "layers": layers, "tests": tests, "test_words": [golden.words(l, record.Tm) for l in tests],
         "tensors": [name for name, _ in golden.TENSORS + golden.BN_TENSORS], "batch": golden.BATCH,
-        "lr": golden.LEARNING_RATE, "bn": bn, "bn_lanes": load_board(record.board).dma_words_per_cycle, "bn_eps": f"{BN_EPS:g}", "bn_vectors": golden.BN_VECTORS,
+        "lr": golden.LEARNING_RATE, "bn": bn, "bn_lanes": board.dma_words_per_cycle, "bn_eps": f"{BN_EPS:g}", "bn_vectors": golden.BN_VECTORS,
         "span": spans([(layers, record.batch), (tests, golden.BATCH)], record.Tm), "record": record,
-        "data_dir": DATA_DIR,
+        "data_dir": DATA_DIR, "ports": registers.ports(bn), "modes": registers.modes(bn), "registers": registers.register_map(registers.ports(bn)),
+        "ap_ctrl": registers.AP_CTRL, "ap_start": registers.AP_START, "ap_done": registers.AP_DONE, "plan": host,
+        "host_missing": host_missing, "arg_expr": ARG_EXPR, "train_lr": train.LEARNING_RATE,
+        "train_dir": train.TRAIN_DIR,
     }
+
+
+def host_plan(record: TilingRecord, layers: list[KernelLayer], source: str) -> tuple[HostPlan | None, str]:
+    """(the host program's buffer plan, "") or (None, why the project gets no host program)."""
+    try:
+        return plan(layers, record.Tm, record.batch, source), ""
+    except InputError as exc:
+        return None, str(exc)
 
 
 def render(ctx: dict) -> dict[str, str]:
     """File name -> text of every project file."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates("hls")), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, autoescape=False)
-    return {name.format(top=ctx["top"]): env.get_template(tpl).render(**ctx) for tpl, name in PROJECT_FILES.items()}
+    files = {**PROJECT_FILES, **(HOST_FILES if ctx["plan"] else {})}
+    return {name.format(top=ctx["top"]): env.get_template(tpl).render(**ctx) for tpl, name in files.items()}
 
 
 def generate(record: TilingRecord, source: str, out: str | Path, force: bool = False) -> Path:
@@ -117,4 +138,10 @@ def generate(record: TilingRecord, source: str, out: str | Path, force: bool = F
     if (out / DATA_DIR).exists():
         shutil.rmtree(out / DATA_DIR)
     golden.write(ctx["tests"], record.Tm, out / DATA_DIR)
+    record.save(out / TILING_FILE)
+    if ctx["plan"]:
+        if (out / train.TRAIN_DIR).exists():
+            shutil.rmtree(out / train.TRAIN_DIR)
+        net = train.Net.of(ctx["layers"], record.Tm, record.batch)
+        train.write_inputs(net, ctx["plan"].classes, out / train.TRAIN_DIR)
     return out

@@ -20,8 +20,7 @@ import yaml
 from dse.errors import InputError
 from dse.hw.directives import Directive, EnergyTable, Hardware
 from dse.hw.maestro_io import parse_dataflow
-from dse.hw.values import load_yaml, mapping, number
-from dse.resources import accelerators
+from dse.hw.values import check_keys, count, hardware_path, known_names, load_yaml, mapping, number
 
 #: Parameter kinds: a tile size over a layer dimension, or a cluster size (PEs grouped).
 DIMENSIONS = ("N", "K", "C", "Y", "X", "R", "S", "Y'", "X'")
@@ -164,17 +163,12 @@ def extent(dim: str, sizes: dict[str, int]) -> int:
 
 
 def known_accelerators() -> list[str]:
-    return sorted(p.stem for p in accelerators("dataflow").glob("*.yaml"))
+    return known_names("dataflow")
 
 
 def load_accelerator(name: str) -> DataflowAccelerator:
     """A shipped accelerator by name, or any YAML file by path."""
-    path = Path(name)
-    if path.suffix not in (".yaml", ".yml"):
-        path = accelerators("dataflow", f"{name}.yaml")
-        if not path.is_file():
-            raise InputError(f"unknown dataflow accelerator {name!r}; known: {', '.join(known_accelerators())}")
-    return load_accelerator_file(path)
+    return load_accelerator_file(hardware_path(name, "dataflow", what="dataflow accelerator"))
 
 
 def write_accelerator(template: DataflowAccelerator, numbers: dict[str, float], path: Path, source: str) -> Path:
@@ -191,13 +185,6 @@ def write_accelerator(template: DataflowAccelerator, numbers: dict[str, float], 
     return path
 
 
-def _whole(path: Path, data: dict, key: str, sources: dict[str, str]) -> int:
-    value = number(path, data, key, sources, minimum=1)
-    if value != int(value):
-        raise InputError(f"{path}: field {key}.value must be a whole number, got {value!r}")
-    return int(value)
-
-
 def _offchip_bound(path: Path, data: dict, sources: dict[str, str]) -> str:
     """The `offchip_bound: {value: layer|step, source: ...}` entry."""
     entry = data.get("offchip_bound")
@@ -211,8 +198,14 @@ def _offchip_bound(path: Path, data: dict, sources: dict[str, str]) -> str:
     return entry["value"]
 
 
+#: Every top-level field of a dataflow accelerator file.
+FIELDS = frozenset({"name", "dataflow_name", "num_pes", "clock_hz", "l1_bytes", "l2_bytes", "noc_bw_bytes_per_cycle",
+                    "noc_hop_cycles", "offchip_bw_bytes_per_s", "offchip_bound", "energy", "dataflow"})
+
+
 def load_accelerator_file(path: Path) -> DataflowAccelerator:
     data = load_yaml(path)
+    check_keys(path, data, FIELDS)
     sources: dict[str, str] = {}
     for key in ("name", "dataflow_name"):
         if not isinstance(data.get(key), str) or not data[key]:
@@ -234,7 +227,11 @@ def load_accelerator_file(path: Path) -> DataflowAccelerator:
             raise InputError(f"{path}: field dataflow.{key} must be a list of directive strings, got {lines!r}")
         templates[key] = tuple(lines)
     params = {}
-    for pname, entry in (flow.get("parameters") or {}).items():
+    parameters = flow.get("parameters") or {}
+    if not isinstance(parameters, dict):
+        raise InputError(f"{path}: field dataflow.parameters must be a mapping of name -> {{dim, default}}, "
+                         f"got {parameters!r}")
+    for pname, entry in parameters.items():
         if not isinstance(pname, str) or not _PARAM_NAME.fullmatch(pname) or pname in _RESERVED:
             raise InputError(f"{path}: field dataflow.parameters: bad parameter name {pname!r} (two or more letters/"
                              f"digits, not {', '.join(sorted(_RESERVED))})")
@@ -242,21 +239,24 @@ def load_accelerator_file(path: Path) -> DataflowAccelerator:
             raise InputError(f"{path}: field dataflow.parameters.{pname}.dim must be one of "
                              f"{', '.join(DIMENSIONS + ('PE',))}, got {entry!r}")
         found: dict[str, str] = {}
-        default = _whole(path, entry, "default", found)
+        default = count(path, entry, "default", found)
         sources[f"dataflow.parameters.{pname}"] = found["default"]
         params[pname] = Parameter(pname, entry["dim"], default)
     acc = DataflowAccelerator(
         name=data["name"], dataflow_name=data["dataflow_name"],
-        num_pes=_whole(path, data, "num_pes", sources),
+        num_pes=count(path, data, "num_pes", sources),
         clock_hz=number(path, data, "clock_hz", sources, strict=True),
         l1_bytes=number(path, data, "l1_bytes", sources, strict=True),
         l2_bytes=number(path, data, "l2_bytes", sources, strict=True),
         noc_bw_bytes_per_cycle=number(path, data, "noc_bw_bytes_per_cycle", sources, strict=True),
-        noc_hop_cycles=_whole(path, data, "noc_hop_cycles", sources),
+        noc_hop_cycles=count(path, data, "noc_hop_cycles", sources),
         offchip_bw_bytes_per_s=number(path, data, "offchip_bw_bytes_per_s", sources, strict=True),
         offchip_bound=_offchip_bound(path, data, sources), energy=energy, templates=templates, parameters=params,
         sources=sources, path=str(path))
     probe = {d: 3 for d in ("N", "K", "C", "R", "S")} | {"Y": 8, "X": 8}
-    for key in templates:
-        acc.dataflow("DSCONV" if key == "dsconv" else "CONV", probe)  # template errors surface at load time
+    for key in templates:  # template errors surface at load time, naming the file
+        try:
+            acc.dataflow("DSCONV" if key == "dsconv" else "CONV", probe)
+        except InputError as exc:
+            raise InputError(f"{path}: field dataflow.{key}: {exc}") from None
     return acc

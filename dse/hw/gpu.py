@@ -11,8 +11,7 @@ from pathlib import Path
 
 from dse.errors import InputError
 from dse.hw.embodied import Embodied, parse_embodied
-from dse.hw.values import load_yaml, mapping, number
-from dse.resources import accelerators
+from dse.hw.values import check_keys, hardware_path, known_names, load_yaml, mapping, number
 
 #: Bytes per element of each precision a GPU may list.
 PRECISION_BYTES = {"fp32": 4, "fp16": 2, "int8": 1}
@@ -65,7 +64,7 @@ class MobileGPU:
 
 
 def known_gpus() -> list[str]:
-    return sorted(p.stem for p in accelerators("gpu").glob("*.yaml"))
+    return known_names("gpu")
 
 
 def _keep(sources: dict[str, str], prefix: str, found: dict[str, str]) -> None:
@@ -81,8 +80,15 @@ def _fraction(path: Path, entries: dict, key: str, sources: dict[str, str]) -> f
     return value
 
 
+#: Every top-level field of a GPU file.
+FIELDS = frozenset({"name", "flops_per_cycle", "gemm_efficiency", "elementwise_efficiency", "bandwidth_efficiency",
+                    "launch_overhead_s", "dram_bw_bytes_per_s", "memory_bytes", "idle_w", "default_mode", "power_modes",
+                    "embodied"})
+
+
 def load_gpu_file(path: Path) -> MobileGPU:
     data = load_yaml(path)
+    check_keys(path, data, FIELDS)
     sources: dict[str, str] = {}
     flops = mapping(path, data, "flops_per_cycle")
     unknown = set(flops) - set(PRECISION_BYTES)
@@ -132,7 +138,4 @@ def load_gpu_file(path: Path) -> MobileGPU:
 
 def load_gpu(name: str) -> MobileGPU:
     """A shipped GPU by name (e.g. jetson-nano), or a path to a GPU YAML file."""
-    path = Path(name) if name.endswith((".yaml", ".yml")) else accelerators("gpu", f"{name}.yaml")
-    if not path.is_file():
-        raise InputError(f"unknown gpu {name!r}; known: {', '.join(known_gpus())}")
-    return load_gpu_file(path)
+    return load_gpu_file(hardware_path(name, "gpu", what="gpu"))

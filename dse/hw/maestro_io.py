@@ -16,6 +16,8 @@ from dse.hw.directives import (
     Hardware,
     MaestroLayer,
 )
+from dse.hw.values import MAX_COUNT
+from dse.inputs import Range, parse_whole, read_text
 
 #: How `dse maestro` treats MAESTRO's known output bugs (docs/dataflow.md): "maestro" reproduces them, "fixed"
 #: corrects them.
@@ -73,9 +75,7 @@ class _Tokens:
 def read_mapping(path: str | Path) -> tuple[str, list[MaestroLayer]]:
     """Network name and its layers, in file order. A layer with an empty Dataflow inherits the previous one's."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such mapping file")
-    tokens = _Tokens(path.read_text(errors="replace"), str(path))
+    tokens = _Tokens(read_text(path, "mapping file"), str(path))
     if not tokens.items:
         raise InputError(f"{path}: empty mapping file")
     tokens.expect("Network")
@@ -238,10 +238,8 @@ def parse_dataflow(directives: list[str], sizes: dict[str, int], where: str) -> 
 def read_hardware(path: str | Path) -> Hardware:
     """MAESTRO hardware file: `key: value` lines (num_pes, l1_size_cstr, l2_size_cstr, noc_bw_cstr, offchip_bw_cstr)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such hardware file")
     values: dict[str, int] = {}
-    for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+    for number, line in enumerate(read_text(path, "hardware file").splitlines(), start=1):
         line = line.split("//")[0].strip()
         if not line:
             continue
@@ -249,9 +247,7 @@ def read_hardware(path: str | Path) -> Hardware:
         key, rest = key.strip(), rest.strip()
         if key not in _HW_KEYS:
             raise InputError(f"{path}:{number}: token {key!r}: unknown hardware keyword; known: {', '.join(_HW_KEYS)}")
-        if not rest.isdigit():
-            raise InputError(f"{path}:{number}: token {rest!r}: {key} must be a whole number")
-        values[_HW_KEYS[key]] = int(rest)
+        values[_HW_KEYS[key]] = parse_whole(rest, f"{path}:{number}: token {key}", Range(0, MAX_COUNT))
     hw = Hardware(**values)
     for field_name in ("num_pes", "noc_bw", "offchip_bw", "simd_lanes"):
         if getattr(hw, field_name) < 1:

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from dse.errors import InputError
 from dse.hw.embodied import Embodied, parse_embodied
-from dse.hw.values import load_yaml, mapping, number
-from dse.resources import accelerators
+from dse.hw.values import check_keys, count, hardware_path, known_names, load_yaml, mapping, number
 
 COMMON = ("idle_w", "capacity_bytes", "inference_bits", "inference_accumulator_bits", "training_bits",
           "training_accumulator_bits")
@@ -50,21 +49,21 @@ class PIMDevice:
 
 
 def known_pims() -> list[str]:
-    return sorted(p.stem for p in accelerators("pim").glob("*.yaml"))
+    return known_names("pim")
 
 
 def load_pim_file(path: Path) -> PIMDevice:
     data = load_yaml(path)
     technology = data.get("technology")
-    if technology not in FIELDS:
+    if not isinstance(technology, str) or technology not in FIELDS:
         raise InputError(f"{path}: field technology must be one of {', '.join(FIELDS)}, got {technology!r}")
+    check_keys(path, data, frozenset(("name", "technology", "embodied") + COMMON + FIELDS[technology]
+                                     + (("row_ops",) if technology == "dram" else ())))
     sources: dict[str, str] = {}
     params = {}
     for key in COMMON + FIELDS[technology]:
-        value = number(path, data, key, sources, strict=key != "idle_w")
-        if key in WHOLE and value != int(value):
-            raise InputError(f"{path}: field {key}.value must be a whole number, got {value!r}")
-        params[key] = value
+        params[key] = (count(path, data, key, sources) if key in WHOLE
+                       else number(path, data, key, sources, strict=key != "idle_w"))
     if technology == "racetrack" and params["trd"] < 2:
         raise InputError(f"{path}: field trd.value must be at least 2 (a TR over two operands), got {params['trd']!r}")
     row_ops = {}
@@ -77,7 +76,4 @@ def load_pim_file(path: Path) -> PIMDevice:
 
 def load_pim(name: str) -> PIMDevice:
     """A shipped PIM device by name (ddr3-pim, racetrack-pim), or a path to a PIM YAML file."""
-    path = Path(name) if name.endswith((".yaml", ".yml")) else accelerators("pim", f"{name}.yaml")
-    if not path.is_file():
-        raise InputError(f"unknown pim device {name!r}; known: {', '.join(known_pims())}")
-    return load_pim_file(path)
+    return load_pim_file(hardware_path(name, "pim", what="pim device"))

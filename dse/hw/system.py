@@ -11,10 +11,10 @@ import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-
 from dse import resources
 from dse.errors import InputError
-from dse.hw.values import load_yaml
+from dse.hw.values import LARGEST, SMALLEST, check_keys, hardware_path, load_yaml
+from dse.inputs import FRACTION, Range, real
 from dse.workload.layer import Op
 
 DESIGN_DIR = ("fpga_designs",)
@@ -89,9 +89,11 @@ class System:
 
 
 def _check_positive(where: str, field_name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or math.isnan(value):
-        raise InputError(f"{where}: field {field_name} must be a positive number, got {value!r}")
-    return float(value)
+    return real(value, f"{where}: field {field_name}", Range(SMALLEST, LARGEST))
+
+
+def _check_non_negative(where: str, field_name: str, value: object) -> float:
+    return real(value, f"{where}: field {field_name}", Range(0.0, LARGEST))
 
 
 def _require(data: dict, key: str, where: object) -> object:
@@ -112,10 +114,13 @@ def load_design(name: str) -> Design:
 def parse_design(data: dict, where: str, name: str = "") -> Design:
     """Validate a design mapping (from its own file, or written inline in a system file)."""
     ops = []
-    for op in _require(data, "ops", where):
+    listed = _require(data, "ops", where)
+    if not isinstance(listed, list):
+        raise InputError(f"{where}: field ops must be a list of op names, got {listed!r}")
+    for op in listed:
         try:
             ops.append(Op(op))
-        except ValueError:
+        except (TypeError, ValueError):
             raise InputError(f"{where}: field ops has unknown op {op!r}") from None
     params = {k: v for k, v in data.items() if k not in ("name", "kind", "ops", "source")}
     return Design(
@@ -123,38 +128,33 @@ def parse_design(data: dict, where: str, name: str = "") -> Design:
         kind=str(_require(data, "kind", where)),
         ops=frozenset(ops),
         power_w=_check_positive(where, "power_w", _require(data, "power_w", where)),
-        idle_power_w=float(data.get("idle_power_w", 0.0)),
+        idle_power_w=_check_non_negative(where, "idle_power_w", data.get("idle_power_w", 0.0)),
         local_dram_bytes=_check_positive(where, "local_dram_bytes", _require(data, "local_dram_bytes", where)),
         params=params,
         source=str(data.get("source", "")),
     )
 
 
+#: Every top-level field of a system file.
+FIELDS = frozenset({"name", "source", "accelerators", "link_bw_bytes_per_s", "r_wei", "host_port_bw_bytes_per_s",
+                    "link_energy_j_per_byte", "p2p", "bandwidth_sweep_bytes_per_s"})
+
+
 def system_path(name_or_file: str) -> Path:
     """A shipped system by name, or a YAML file by path."""
-    path = Path(name_or_file)
-    if path.suffix in (".yaml", ".yml"):
-        if not path.is_file():
-            raise InputError(f"system file {name_or_file!r} does not exist")
-        return path
-    shipped = resources.accelerators(*SYSTEM_DIR, f"{name_or_file}.yaml")
-    if not shipped.is_file():
-        known = sorted(p.stem for p in resources.accelerators(*SYSTEM_DIR).glob("*.yaml"))
-        raise InputError(f"unknown system {name_or_file!r}; known: {', '.join(known)} (or give a .yaml path)")
-    return shipped
+    return hardware_path(name_or_file, *SYSTEM_DIR, what="system")
 
 
 def load_system(name_or_file: str, bandwidth_bytes_per_s: float | None = None) -> System:
     """Read and validate a system; `bandwidth_bytes_per_s` overrides every host link (BW_acc)."""
     path = system_path(name_or_file)
     data = load_yaml(path)
+    check_keys(path, data, FIELDS)
     where = str(path)
     link_bw = bandwidth_bytes_per_s if bandwidth_bytes_per_s is not None else _require(data, "link_bw_bytes_per_s", path)
     link_bw = _check_positive(where, "bandwidth" if bandwidth_bytes_per_s is not None else "link_bw_bytes_per_s",
                               link_bw)
-    r_wei = data.get("r_wei", 0.5)
-    if isinstance(r_wei, bool) or not isinstance(r_wei, (int, float)) or not 0.0 <= r_wei <= 1.0:
-        raise InputError(f"{where}: field r_wei must be in [0, 1], got {r_wei!r}")
+    r_wei = real(data.get("r_wei", 0.5), f"{where}: field r_wei", FRACTION)
     host = data.get("host_port_bw_bytes_per_s")
     host = math.inf if host is None else _check_positive(where, "host_port_bw_bytes_per_s", host)
     entries = _require(data, "accelerators", path)
@@ -179,17 +179,26 @@ def load_system(name_or_file: str, bandwidth_bytes_per_s: float | None = None) -
                                 link_bw))
     names = {a.name for a in accs}
     links = []
-    for i, entry in enumerate(data.get("p2p") or []):
+    listed = data.get("p2p") or []
+    if not isinstance(listed, list):
+        raise InputError(f"{where}: field p2p must be a list of links, got {listed!r}")
+    for i, entry in enumerate(listed):
         pair = entry.get("between") if isinstance(entry, dict) else None
         if not isinstance(pair, list) or len(pair) != 2:
             raise InputError(f"{where}: p2p[{i}] needs a field between: [acc_a, acc_b]")
         for end in pair:
-            if end not in names:
+            if not isinstance(end, str) or end not in names:
                 raise InputError(f"{where}: p2p[{i}]: unknown accelerator name {end!r}; known: {', '.join(sorted(names))}")
         links.append(P2PLink(pair[0], pair[1], _check_positive(where, f"p2p[{i}].bw_bytes_per_s",
                                                                entry.get("bw_bytes_per_s")),
-                             float(entry.get("energy_j_per_byte", 0.0))))
-    sweep = tuple(float(b) for b in data.get("bandwidth_sweep_bytes_per_s") or ())
+                             _check_non_negative(where, f"p2p[{i}].energy_j_per_byte",
+                                                 entry.get("energy_j_per_byte", 0.0))))
+    listed = data.get("bandwidth_sweep_bytes_per_s") or []
+    if not isinstance(listed, list):
+        raise InputError(f"{where}: field bandwidth_sweep_bytes_per_s must be a list of numbers, got {listed!r}")
+    sweep = tuple(_check_positive(where, f"bandwidth_sweep_bytes_per_s[{i}]", b) for i, b in enumerate(listed))
     return System(name=str(data.get("name", path.stem)), accelerators=tuple(accs), r_wei=float(r_wei),
-                  host_port_bw_bytes_per_s=host, link_energy_j_per_byte=float(data.get("link_energy_j_per_byte", 0.0)),
+                  host_port_bw_bytes_per_s=host,
+                  link_energy_j_per_byte=_check_non_negative(where, "link_energy_j_per_byte",
+                                                             data.get("link_energy_j_per_byte", 0.0)),
                   p2p=tuple(links), bandwidth_sweep_bytes_per_s=sweep, source=str(data.get("source", "")))

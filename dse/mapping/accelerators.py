@@ -19,7 +19,7 @@ from dse.cost.dataflow.model import evaluate as dataflow_evaluate
 from dse.cost.fpga import bn_cycles, pass_cycles
 from dse.cost.fpga_network import layer_spec
 from dse.cost.fpga_schedule import ef_train_schedule
-from dse.errors import InputError
+from dse.errors import Infeasible, InputError
 from dse.hw.dataflow import load_accelerator
 from dse.hw.fpga import load_board
 from dse.hw.system import Accelerator, Design
@@ -106,7 +106,7 @@ class EFTrainForward:
         layer with ~100k inputs): the engine cannot run it, and the mapper sends it elsewhere."""
         try:
             return _ef_train_fp_seconds(self.board, layer_spec(layer), layer.N)
-        except InputError:
+        except Infeasible:
             return math.inf
 
 

@@ -1,8 +1,9 @@
 """Per-layer mapping search over an accelerator's dataflow template: tile sizes and cluster sizes.
 
 Candidates: a tile parameter over dimension D takes the powers of two below Sz(D) and Sz(D) itself; a cluster
-parameter takes the powers of two up to the PE count (candidates whose clusters group more PEs than the machine
-has are dropped). A mapping is feasible when the analysis' L1 requirement (per PE) and L2 requirement fit the
+parameter takes the powers of two up to the PE count; both also take the template's default (e.g. Eyeriss's
+14-column PE set), capped at that top. Candidates whose clusters, with the template's fixed ones (Sz(R)), group
+more PEs than the machine has are dropped. A mapping is feasible when the analysis' L1 requirement (per PE) and L2 requirement fit the
 accelerator's L1 and L2 bytes. Small spaces are enumerated exactly (the whole space as one batch); larger ones
 are sampled with Optuna's TPE sampler, capacities as `trial.set_constraint` constraints. The objective is
 latency (s), energy (J) or their product (EDP, J*s). Each result also keeps the latency/energy Pareto front of the
@@ -18,10 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from dse.cost.dataflow.model import Mapping, evaluate, evaluate_batch
-from dse.cost.dataflow.problem import has_mac_form, problem
+from dse.cost.dataflow.problem import Problem, has_mac_form, problem
 from dse.cost.record import Cost
 from dse.errors import InputError
-from dse.hw.dataflow import DataflowAccelerator, Parameter, extent
+from dse.hw.dataflow import DataflowAccelerator, Parameter, Placeholder, extent, resolve_symbolic
+from dse.hw.directives import CLUSTER
 from dse.search.network_mapping import OBJECTIVES, pareto
 from dse.workload.layer import Layer
 
@@ -57,7 +59,7 @@ def fits(cost: Cost, acc: DataflowAccelerator) -> bool:
 def candidates(param: Parameter, sizes: dict[str, int], num_pes: int) -> list[int]:
     """Values a parameter may take on a layer (see the module docstring)."""
     top = num_pes if param.dim == "PE" else extent(param.dim, sizes)
-    values = {2 ** i for i in range(int(math.log2(top)) + 1)}
+    values = {2 ** i for i in range(int(math.log2(top)) + 1)} | {min(param.default, top)}
     if param.dim != "PE":
         values = {v for v in values if v < top} | {top}
     return sorted(values)
@@ -69,11 +71,20 @@ def space(layer: Layer, acc: DataflowAccelerator) -> list[Mapping]:
     sizes = dict(prob.dims)
     params = list(acc.parameters.values())
     clusters = [i for i, p in enumerate(params) if p.dim == "PE"]
+    fixed = _fixed_cluster_pes(prob, acc)
     out = []
     for values in itertools.product(*(candidates(p, sizes, acc.num_pes) for p in params)):
-        if math.prod(values[i] for i in clusters) <= acc.num_pes:
+        if fixed * math.prod(values[i] for i in clusters) <= acc.num_pes:
             out.append({p.name: v for p, v in zip(params, values)})
     return out
+
+
+def _fixed_cluster_pes(prob: Problem, acc: DataflowAccelerator) -> int:
+    """PEs grouped by the template's Cluster directives that are not mapping parameters (Eyeriss's Sz(R) rows)."""
+    key, lines = acc.template(prob.type)
+    defaults = tuple((p.name, acc.default(p, dict(prob.dims))) for p in acc.parameters.values())
+    flow = resolve_symbolic(lines, defaults, prob.dims, f"{acc.path}: dataflow.{key}")
+    return math.prod(d.size for d in flow if d.kind == CLUSTER and not isinstance(d.size, Placeholder))
 
 
 def search(layer: Layer, acc: DataflowAccelerator, objective: str = "edp", exact_limit: int = 128,

@@ -19,7 +19,7 @@ from dse.cost.fpga import Candidates, evaluate, pass_cycles
 from dse.cost.fpga_network import ConvSpec
 from dse.cost.fpga_resources import ceil_div, conv_dsp, ifm_depth, ofm_depth, wei_depth
 from dse.cost.fpga_schedule import Budget, Tiling, bank_limits, max_tm
-from dse.errors import InputError
+from dse.errors import Infeasible, InputError
 from dse.hw.fpga import FPGABoard
 
 
@@ -87,7 +87,7 @@ def exact(specs: list[ConvSpec], batch: int, board: FPGABoard, layout: str = "re
         if best is None or cycles < best.cycles:
             best = ExactResult(tiling, cycles, 0)
     if best is None:
-        raise InputError(f"board {board.name}: no tiling fits the DSP/BRAM budget {budget}")
+        raise Infeasible(f"board {board.name}: no tiling fits the DSP/BRAM budget {budget}")
     best.evaluated = evaluated
     return best
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 import optuna
 import pandas as pd
 
-from dse.errors import InputError
+from dse.errors import Infeasible
 from dse.hw.system import System
 from dse.mapping.h2h import run_h2h
 from dse.mapping.problem import compile_problem
@@ -39,9 +39,9 @@ def search_system(workload: Workload, base: System, trials: int = 50, seed: int 
         system = candidate(base, trial, tuple(sweep))
         try:
             if not system.accelerators:
-                raise InputError("no accelerator chosen")
+                raise Infeasible("no accelerator chosen")
             best = run_h2h(compile_problem(workload, system)).steps[4]
-        except InputError:
+        except Infeasible:  # some layer runs on none of the chosen accelerators
             trial.set_constraint("runs_every_layer", 1.0)
             return INFEASIBLE
         trial.set_constraint("runs_every_layer", 0.0)

@@ -175,7 +175,10 @@ def decoder_graph(cfg: DecoderConfig, stage: str = "prefill", seq_len: int = 512
     return workload
 
 
-def from_hf_config(source: str | Path | dict, stage: str = "prefill", seq_len: int = 512, context: int | None = None,
-                   batch: int = 1, rank: int = LORA_RANK, name: str | None = None) -> Workload:
-    """A stage graph straight from a Hugging Face config.json (a path or a parsed dict)."""
-    return decoder_graph(read_config(source), stage, seq_len, context, batch, rank, name)
+def from_hf_config(source: str | Path | dict, stage: str | None = None, seq_len: int | None = None,
+                   context: int | None = None, batch: int | None = None, rank: int = LORA_RANK,
+                   name: str | None = None) -> Workload:
+    """A stage graph straight from a Hugging Face config.json (a path or a parsed dict); options left None take
+    their defaults (prefill, 512 tokens, batch 1), so callers pass what the user gave."""
+    return decoder_graph(read_config(source), stage or "prefill", 512 if seq_len is None else seq_len, context,
+                         1 if batch is None else batch, rank, name)

@@ -71,6 +71,27 @@ class Workload(nx.DiGraph):
         return pd.DataFrame([l.as_row() for l in self.layers()])
 
 
+def rebatch(workload: Workload, batch: int, base: int, where: str) -> Workload:
+    """The same graph at batch `batch` instead of `base`: every layer's N (a batch, or a batch times heads or other
+    folded leading dims) scales by batch / base, and every edge's bytes with its producer's output."""
+    from dataclasses import replace
+
+    if batch == base:
+        return workload
+    for layer in workload.layers():
+        if layer.N % base:
+            raise InputError(f"{where}: cannot change the batch from {base} to {batch}: layer {layer.name!r} has "
+                             f"N={layer.N}, not a multiple of {base}")
+    out = Workload(name=workload.model_name)
+    out.graph.update(workload.graph)
+    for name, attrs in workload.nodes(data=True):
+        layer = attrs["layer"]
+        out.add_node(name, **{**attrs, "layer": replace(layer, N=layer.N // base * batch)})
+    for src, dst, kind in workload.edges(data="kind"):
+        out.add_edge(src, dst, bytes=out.layer(src).output_bytes, kind=kind)
+    return out
+
+
 def check_acyclic(graph: nx.DiGraph) -> None:
     """Raise `InputError` naming one cycle if the graph has any."""
     try:

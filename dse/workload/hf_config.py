@@ -120,9 +120,3 @@ def read_config(source: str | Path | dict, name: str | None = None) -> DecoderCo
         raise InputError(f"{path}: not valid JSON ({err})") from None
     stem = path.stem if path.stem != "config" else path.parent.name or "decoder"
     return parse_config(data, str(path), name or stem)
-
-
-def is_config_path(spec: str) -> bool:
-    """A workload name that names a Hugging Face config.json (by its suffix) rather than a zoo model."""
-    return spec.endswith(".json")
-

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from dse.errors import InputError
+from dse.inputs import Range, whole
 
 
 class Op(str, Enum):
@@ -71,16 +72,25 @@ FORWARD_FLOPS_PER_ELEMENT = {
     Op.RMSNORM: 6,
     Op.SOFTMAX: 5,
 }
-ACTIVATION_FLOPS = {"relu": 1, "relu6": 2, "sigmoid": 4, "tanh": 5, "gelu": 8, "silu": 5, "swish": 5, "identity": 0}
+ACTIVATION_FLOPS = {"relu": 1, "relu6": 2, "sigmoid": 4, "tanh": 5, "gelu": 8, "silu": 5, "swish": 5, "identity": 0,
+                    # clip = min and max; hard sigmoid = scale, shift, min, max; hard swish = that times x
+                    "clip": 2, "hardsigmoid": 4, "hardswish": 5, "leaky_relu": 2, "prelu": 2, "elu": 5, "erf": 5,
+                    # LRN across 5 channels (AlexNet, GoogLeNet): 5 squares and 4 adds, scale, shift, pow, divide
+                    "lrn": 13}
 
 #: Optimizer arithmetic per parameter in the update pass, and the state tensors (each the size of the weights)
 #: it reads and writes besides the weight and its gradient. SGD: w -= lr*g. Adam: two moments, bias correction.
 OPTIMIZERS = {"sgd": (2, 0), "momentum": (4, 1), "adam": (12, 2)}
 
 
+#: Largest dimension of a layer, and largest count (MACs, elements) of one layer: counts stay exact in float64
+#: (2**53) and the models' products of them inside int64. Beyond, a layer is "out of range", not silently wrong.
+MAX_DIM = 2**31
+MAX_COUNT = 2**53
+
+
 def _positive(owner: str, name: str, value: int) -> None:
-    if not isinstance(value, (int,)) or isinstance(value, bool) or value <= 0:
-        raise InputError(f"layer {owner!r}: field {name} must be a positive integer, got {value!r}")
+    whole(value, f"layer {owner!r}: field {name}", Range(1, MAX_DIM))
 
 
 @dataclass(frozen=True)
@@ -134,6 +144,10 @@ class Layer:
             raise InputError(f"layer {self.name!r}: unknown activation function {self.function!r}; known: {sorted(ACTIVATION_FLOPS)}")
         if self.optimizer not in OPTIMIZERS:
             raise InputError(f"layer {self.name!r}: unknown optimizer {self.optimizer!r}; known: {sorted(OPTIMIZERS)}")
+        for what in ("macs", "flops", "input_elements", "weight_elements", "output_elements"):
+            if getattr(self, what) > MAX_COUNT:
+                raise InputError(f"layer {self.name!r}: {what} = {getattr(self, what)} is out of range (at most 2**53; "
+                                 "a smaller batch or shape)")
 
     # ---- shapes ---------------------------------------------------------------------------------------------
     @property

@@ -33,6 +33,9 @@ def training(workload: Workload, optimizer: str = "sgd") -> Workload:
     forward = workload.layers()
     if any(l.pass_ is not Pass.FORWARD for l in forward):
         raise InputError(f"workload {workload.model_name!r} already holds training passes")
+    if not any(_has_trainable_weights(l) for l in forward):
+        raise InputError(f"workload {workload.model_name!r} cannot be trained: it has no trainable layer (no conv, "
+                         "fc, norm or embedding with weights, no matmul of two activations)")
 
     # grad_out[name]: the output of this layer needs a gradient (it or something upstream trains).
     grad_out: dict[str, bool] = {}

@@ -7,7 +7,13 @@ import sys
 import pytest
 
 from dse.cli import main
-from dse.cost.carbon import J_PER_KWH, SECONDS_PER_YEAR, breakeven_years, load_act, profile
+from dse.cost.carbon import (
+    J_PER_KWH,
+    SECONDS_PER_YEAR,
+    breakeven_years,
+    load_act,
+    profile,
+)
 from dse.cost.platform import load_platform
 from dse.workload import build
 
@@ -71,12 +77,12 @@ def test_breakeven_json_matches_the_model(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["compare", "--platforms", "jetson-nano", "--activity", "1.5"], "field activity must be in [0, 1]"),
-    (["compare", "--platforms", "jetson-nano", "--lifetime-years", "-1"], "field lifetime_years must be >= 0"),
+    (["compare", "--platforms", "jetson-nano", "--activity", "1.5"], "argument --activity: must be a finite number in [0, 1], got 1.5"),
+    (["compare", "--platforms", "jetson-nano", "--lifetime-years", "-1"], "argument --lifetime-years: must be a finite number in [0, 100]"),
     (["compare", "--platforms", "jetson-nano,tpu-v9"], "unknown platform 'tpu-v9'"),
     (["compare", "--platforms", "jetson-nano", "--precision", "int8"], "precision 'int8' is not supported"),
     (["carbon", "breakeven", "--incumbent", "ddr3-pim", "--replacement", "racetrack-pim", "--activity", "-0.2"],
-     "field activity must be in [0, 1]"),
+     "argument --activity: must be a finite number in [0, 1]"),
 ])
 def test_bad_input_is_one_line_exit_2(argv, message, capsys):
     assert main(argv) == 2

@@ -31,7 +31,7 @@ def test_regression_power_fit_on_its_own_fit_points(board, dsp, bram36, watts):
 
 
 def test_unknown_board_lists_known_ones():
-    with pytest.raises(InputError, match="unknown FPGA board 'zcu104'; known boards: kv260, pynq-z1, ultra96v2, zcu102"):
+    with pytest.raises(InputError, match="unknown FPGA board .zcu104.; known: kv260, pynq-z1, ultra96v2, zcu102"):
         load_board("zcu104")
 
 

@@ -1,6 +1,7 @@
 """The explore pipeline on an analytic problem: Pareto exactness, seeds, resume, run-folder safety, config errors."""
 
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 import yaml
@@ -8,6 +9,7 @@ import yaml
 from dse.errors import InputError
 from dse.explore.config import load_config, parse_config
 from dse.explore.run import explore
+from dse.explore.runner import BATCH, open_storage, run_study
 
 from .toy_problem import config_dict
 
@@ -57,6 +59,45 @@ def test_rerun_with_more_trials_resumes_and_keeps_the_finished_ones(tmp_path, pa
     merged = before.merge(after, on="trial", suffixes=("_b", "_a"))
     assert len(merged) == 20
     assert (merged["param_x_b"] == merged["param_x_a"]).all()
+
+
+class Killed(Exception):
+    pass
+
+
+def _params(study) -> list[tuple]:
+    return [(t.number, t.params["x"], t.params["shape"], tuple(t.values)) for t in study.get_trials(deepcopy=False)]
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "nsga2", "random"])
+def test_a_study_stopped_after_a_batch_resumes_to_the_uninterrupted_trials(tmp_path, parabola, sampler):
+    (spec,) = parse_config(config_dict(trials=200, sampler=sampler)).studies
+    storage = open_storage(None, tmp_path / "stopped")
+    batches = []
+
+    def stop_after_two(n):
+        batches.append(n)
+        if len(batches) == 2:
+            raise Killed
+
+    with pytest.raises(Killed):
+        run_study(spec, 3, storage, progress=False, on_batch=stop_after_two)
+    assert len(optuna.load_study(study_name="toy", storage=storage).trials) == 2 * BATCH
+    resumed = run_study(spec, 3, storage, progress=False)
+    whole = run_study(spec, 3, open_storage(None, tmp_path / "whole"), progress=False)
+    assert len(whole.trials) == 200 and _params(resumed) == _params(whole)
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "random"])
+def test_a_study_stopped_inside_a_batch_resumes_to_the_uninterrupted_trials(tmp_path, parabola, sampler):
+    # 100 trials end inside the second 64-trial batch, as a kill while a batch is being written leaves it. (NSGA-II's
+    # population follows the trial count, so asking it for more trials is not the same study.)
+    out, _, _ = run(tmp_path, "resumed", trials=100, sampler=sampler)
+    explore(parse_config(config_dict(trials=200, sampler=sampler)), out, progress=False)
+    resumed = pd.read_csv(out / "trials.csv")
+    _, whole, _ = run(tmp_path, "whole", trials=200, sampler=sampler)
+    columns = ["trial", "param_x", "param_shape", "objective_f1", "objective_f2"]
+    assert len(whole) == 200 and resumed[columns].equals(whole[columns])
 
 
 def test_exact_enumerates_the_whole_grid(tmp_path, parabola):

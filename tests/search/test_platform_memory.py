@@ -36,8 +36,18 @@ def test_an_llm_sweep_keeps_the_point_that_does_not_fit_off_the_front(tmp_path):
     assert "Infeasible points" in report and "needs 6." in report
 
 
-def test_a_hugging_face_config_is_a_workload_in_a_config():
-    problem = PROBLEMS["platform-compare"]({"workload": str(CONFIGS / "tinyllama-1.1b.json"), "stage": "decode",
-                                            "seq_len": 128, "kv_bits": 8, "platform": "orin-nano"})
-    row = problem.evaluate([problem.fixed]).iloc[0]
-    assert row["violation_memory"] < 0 and row["seconds"] > 0
+def test_a_quick_sweep_over_the_shipped_hugging_face_configs(tmp_path):
+    configs = sorted(str(p) for p in CONFIGS.glob("*.json"))
+    config = {"seed": 1, "studies": {"configs": {
+        "problem": "platform-compare", "sampler": "exact", "trials": 20,
+        "fixed": {"stage": "decode", "seq_len": 128, "kv_bits": 8, "platform": "orin-nano"},
+        "sweep": {"workload": configs, "weight_bits": [16, 4]},
+        "objectives": ["seconds", "energy_j"]}}}
+    out = tmp_path / "run"
+    explore(parse_config(config), out, progress=False)
+    trials = pd.read_csv(out / "trials.csv")
+    assert len(trials) == 2 * len(configs) == 12 and (trials["state"] == "COMPLETE").all()
+    assert trials["feasible"].all()  # every one fits the Orin Nano's 8 GiB, even Phi-3-mini in FP16 (7.7 GB)
+    for workload, rows in trials.groupby("param_workload"):
+        by_bits = rows.set_index("param_weight_bits")["objective_seconds"]
+        assert by_bits[4] < by_bits[16], workload  # decode moves fewer weight bytes at 4 bits

@@ -1,4 +1,4 @@
-"""Killed and parallel workers: nothing finished is lost. PostgreSQL tests need DSE_TEST_POSTGRES (set by .ci/run)."""
+"""Killed and parallel workers: nothing finished is lost, a killed run resumes to the uninterrupted trials. PostgreSQL tests need DSE_TEST_POSTGRES (set by .ci/run)."""
 
 import os
 import signal
@@ -12,6 +12,9 @@ import yaml
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
+
+from dse.explore.config import load_config
+from dse.explore.run import explore
 
 from .toy_problem import cli_command, config_dict
 
@@ -38,7 +41,8 @@ def wait_for(predicate, timeout=60.0):
     return False
 
 
-def test_kill_9_during_an_embedded_explore_loses_no_finished_trial(tmp_path):
+def test_kill_9_during_an_embedded_explore_loses_no_finished_trial_and_resumes_to_the_uninterrupted_trials(
+        tmp_path, parabola):
     # 64-trial batches at 5 ms a point: one batch every ~0.3 s, 1200 trials in ~6 s.
     config = write_config(tmp_path, trials=1200, fixed={"delay": 0.005})
     out = tmp_path / "run"
@@ -63,6 +67,13 @@ def test_kill_9_during_an_embedded_explore_loses_no_finished_trial(tmp_path):
     after = stored()
     assert len(after) == 1200
     assert all(after[n] == params for n, params in before.items())
+    # The same config without the kill (and without the delay, which the sampler never sees) gives the same trials.
+    uninterrupted = tmp_path / "whole.yaml"
+    uninterrupted.write_text(yaml.safe_dump(config_dict(trials=1200, fixed={"delay": 0.0})))
+    explore(load_config(uninterrupted), tmp_path / "whole", progress=False)
+    whole = optuna.load_study(study_name="toy", storage=JournalStorage(JournalFileBackend(
+        str(tmp_path / "whole" / "study.journal"))))
+    assert finished(whole) == after
 
 
 @needs_postgres

@@ -13,7 +13,7 @@ OFFSET = {"a": 0.0, "b": 5.0, "c": 50.0}
 
 
 class Parabola(Problem):
-    """f1 = x, f2 = (20 - x)^2 + offset(shape); feasible while x <= limit. `delay` seconds per point slows it
+    """f1 = x, f2 = (20 - x)^2 + offset(shape), f3 = 20 - x; feasible while x <= limit. `delay` seconds per point slows it
     down so a test can kill a process mid-study."""
 
     kind = "parabola"
@@ -26,7 +26,7 @@ class Parabola(Problem):
         return pd.DataFrame({
             "f1": frame["x"].astype(float),
             "f2": (20.0 - frame["x"]) ** 2 + frame["shape"].map(OFFSET),
-            "f3": -frame["x"].astype(float),
+            "f3": 20.0 - frame["x"].astype(float),
             "violation_limit": frame["x"] - frame["limit"],
         })
 

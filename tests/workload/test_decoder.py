@@ -173,3 +173,13 @@ def test_bad_file_and_stage_are_input_errors(tmp_path):
         from_hf_config(good, "train", seq_len=4)
     with pytest.raises(InputError, match="context"):
         from_hf_config(good, "lora", seq_len=4, context=2)
+
+
+def test_prefill_after_cached_context_attends_to_all_keys():
+    chunk = from_hf_config(TINY, "prefill", seq_len=3, context=4)
+    qk = chunk.layer("layer1_qk")
+    assert qk.macs == 4 * 4 * 3 * (4 + 3)  # 4 query heads x head_dim 4 x 3 new rows x 7 keys
+    assert qk.weight_elements == 2 * 4 * 7  # the cached keys plus the new ones, once per KV head
+    assert chunk.graph["stage"] == "prefill" and chunk.graph["new_tokens"] == 3
+    default = from_hf_config(TINY)
+    assert default.graph["new_tokens"] == 512 and default.layers()[0].N == 1

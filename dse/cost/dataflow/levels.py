@@ -89,16 +89,19 @@ class _State:
 class Level:
     """One cluster level: its directives, unit count, static tile sizes and per-dimension mapped/unique sizes."""
 
-    def __init__(self, maps: list[_Map], dims: dict[str, int], units: int, overlapped: bool, hw: Hardware) -> None:
+    def __init__(self, maps: list[_Map], dims: dict[str, int], units: int, overlapped: bool, hw: Hardware,
+                 source: str = "") -> None:
         self.maps, self.dims, self.units, self.overlapped = maps, dims, units, overlapped
         # the machine's numbers this level's delays use (arrays when a batch sweeps machines)
         self.noc_bw, self.noc_hops, self.simd_lanes = hw.noc_bw, hw.noc_hops, hw.simd_lanes
         self.index = {m.dim: i for i, m in reversed(list(enumerate(maps)))}
         spatial = [i for i, m in enumerate(maps) if m.kind == SPATIAL]
         if not spatial:
-            raise InputError("a cluster level has no SpatialMap: " + "; ".join(str(_d(m)) for m in maps))
+            raise InputError(f"{source or 'dataflow'}: a cluster level has no SpatialMap: "
+                             + "; ".join(str(_d(m)) for m in maps))
         if len(spatial) > 2:
-            raise InputError("more than two SpatialMaps in one cluster level: " + "; ".join(str(_d(m)) for m in maps))
+            raise InputError(f"{source or 'dataflow'}: more than two SpatialMaps in one cluster level: "
+                             + "; ".join(str(_d(m)) for m in maps))
         self.spatial = maps[spatial[0]]
         self.edge_units = self._edge_units()
         self._mapping_sizes()
@@ -465,7 +468,7 @@ def build_levels(layer: MaestroLayer, hw: Hardware) -> tuple[list[Level], dict[s
             step = stride if is_top else _sel(filt < stride, filt, stride)
             m.size = _sel(widen, out_map * _min(stride, filt) + _max(filt - stride, 0), m.size)
             m.offset = _sel(widen, out_map * step, m.offset)
-        levels.append(Level(current, dims, unit_sizes[len(levels)], overlapped, hw))
+        levels.append(Level(current, dims, unit_sizes[len(levels)], overlapped, hw, layer.source))
         index = {m.dim: m for m in reversed(current)}
         dims = {var: _min(index[var].size, dims[var]) for var in input_vars if var in index and var in dims}
         previous, current = current, []

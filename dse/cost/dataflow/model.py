@@ -32,7 +32,7 @@ from dse.cost.dataflow.metrics import METRICS, layer_metrics
 from dse.cost.dataflow.offchip import offchip_elements, roofline
 from dse.cost.dataflow.problem import Problem, has_mac_form, problem
 from dse.cost.dataflow.vectorized import Part, fill, metrics_parts
-from dse.cost.record import Cost
+from dse.cost.record import Cost, checked, checked_frame
 from dse.errors import InputError
 from dse.hw.dataflow import DataflowAccelerator
 from dse.hw.directives import Directive, MaestroLayer
@@ -116,6 +116,8 @@ def _scalar(cost: Cost) -> Cost:
 
 
 _NUMPY = (np.generic, np.ndarray)
+#: The Cost fields of a frame's columns, checked finite and non-negative as every Cost is.
+COST_COLUMNS = tuple(f.name for f in dataclasses.fields(Cost) if f.name != "extra")
 
 
 def cost_from_metrics(layer: Layer, acc: DataflowAccelerator, m: dict[str, float]) -> Cost:
@@ -134,9 +136,10 @@ def _moved(layer: Layer) -> int:
 def evaluate(layer: Layer, accelerator: DataflowAccelerator, mapping: Mapping | None = None) -> Cost:
     """Cost of one layer (any op, any pass) on a dataflow accelerator; `mapping` overrides template parameters."""
     if not has_mac_form(layer):
-        return _streamed(layer, accelerator)
-    return cost_from_metrics(layer, accelerator, analyse(problem(layer), accelerator, layer.elem_bytes, mapping,
-                                                         layer.name))
+        return checked(_streamed(layer, accelerator), f"dataflow {accelerator.name}", [layer.name])
+    return checked(cost_from_metrics(layer, accelerator, analyse(problem(layer), accelerator, layer.elem_bytes,
+                                                                 mapping, layer.name)),
+                   f"dataflow {accelerator.name}", [layer.name])
 
 
 def evaluate_batch(layers: Iterable[Layer], accelerator: DataflowAccelerator,
@@ -254,7 +257,7 @@ def _evaluate(items: list[tuple[Layer, Table, np.ndarray]], designs: list[Datafl
         rows = np.concatenate([r.ravel() for _, r in streamed])
         pieces.append((rows, stream_cost(_spread(streamed, lambda l: l.flops), _spread(streamed, _moved),
                                          _spread(streamed, lambda l: l.elem_bytes), _design_rows(designs, streamed))))
-    return _frame(names, pieces)
+    return checked_frame(_frame(names, pieces), f"dataflow {designs[0].name}", COST_COLUMNS)
 
 
 def _spread(items: list[tuple[Layer, np.ndarray]], value) -> np.ndarray:

@@ -7,6 +7,7 @@ model-specific extras), and evaluates many points in one call. Modules in this p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,6 +24,9 @@ class Problem:
     DEFAULTS: ClassVar[dict[str, Any]] = {}
     #: metric columns `evaluate` returns; objectives and constraints are chosen among them.
     METRICS: ClassVar[frozenset[str]] = frozenset()
+    #: parameter -> check(value, where) returning the value or raising a one-line InputError (dse.inputs); the
+    #: config runs it on every fixed value, every categorical choice and both ends of every range.
+    CHECKS: ClassVar[dict[str, Callable[[Any, str], Any]]] = {}
 
     def __init__(self, fixed: dict[str, Any]) -> None:
         self.fixed = {**self.DEFAULTS, **fixed}

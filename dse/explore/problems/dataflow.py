@@ -24,6 +24,7 @@ from dse.hw.dataflow import DataflowAccelerator, load_accelerator, write_acceler
 from dse.hw.tech import DEFAULT_PRECISION, load_tech
 from dse.search.codesign import DESIGN, Codesign
 from dse.workload.graph import Workload
+from dse.workload.source import shapes_key
 
 METRICS = ("latency_s", "energy_j", "edp", "area_mm2", "power_w", "leakage_power_w", "energy_static_j",
            "area_mac_mm2", "area_pe_overhead_mm2", "area_l1_mm2", "area_l2_mm2", "area_noc_mm2",
@@ -31,16 +32,12 @@ METRICS = ("latency_s", "energy_j", "edp", "area_mm2", "power_w", "leakage_power
 
 
 @lru_cache(maxsize=16)
-def _workload(name: str, batch: int | None, training: bool) -> Workload:
-    """A zoo model by name or an ONNX file by path (`batch` sets its batch size), forward or training passes."""
-    from dse.workload import build, training as training_graph
+def load_workload(name: str, batch: int | None, training: bool, input_shape: tuple | None = None) -> Workload:
+    """A zoo model, an ONNX file or a workload file (`dse.workload.source`), forward or training passes."""
+    from dse.workload import training as training_graph
+    from dse.workload.source import load_workload as named_workload
 
-    if name.endswith(".onnx"):
-        from dse.workload.onnx_import import from_onnx
-
-        workload = from_onnx(name, batch=batch or 1)
-    else:
-        workload = build(name, batch=batch)
+    workload = named_workload(name, batch=batch, input_shapes=input_shape, where="workload")
     return training_graph(workload) if training else workload
 
 
@@ -48,7 +45,7 @@ class DataflowAcceleratorProblem(Problem):
     kind = "dataflow-accelerator"
     DEFAULTS = {"workload": "resnet50", "batch": None, "training": False, "dataflow": "eyeriss", "num_pes": None,
                 "l1_bytes": None, "l2_bytes": None, "noc_bw_bytes_per_cycle": None, "offchip_bw_bytes_per_s": None,
-                "clock_hz": None, "tech": "65nm", "precision": None, "mapping_objective": "edp"}
+                "clock_hz": None, "tech": "65nm", "precision": None, "mapping_objective": "edp", "input_shape": None}
     METRICS = frozenset(METRICS)
 
     def __init__(self, fixed: dict[str, Any]) -> None:
@@ -57,9 +54,10 @@ class DataflowAcceleratorProblem(Problem):
 
     def codesign(self, point: dict[str, Any]) -> Codesign:
         key = (str(point["workload"]), point["batch"], bool(point["training"]), str(point["dataflow"]),
-               str(point["tech"]), point["precision"], str(point["mapping_objective"]))
+               str(point["tech"]), point["precision"], str(point["mapping_objective"]),
+               shapes_key(point["input_shape"], "input_shape"))
         if key not in self._codesigns:
-            workload = _workload(key[0], key[1], key[2])
+            workload = load_workload(key[0], key[1], key[2], key[7])
             layers = list(workload.layers())
             precision = key[5] or DEFAULT_PRECISION[max(layer.elem_bytes for layer in layers)]
             self._codesigns[key] = Codesign(layers, load_accelerator(key[3]), load_tech(key[4]), precision, key[6])

@@ -19,13 +19,15 @@ import numpy as np
 import pandas as pd
 
 from dse.cost.fpga import Candidates, evaluate
-from dse.cost.fpga_network import ConvSpec, network_specs
+from dse.cost.fpga_network import ConvSpec, network_id, network_specs
 from dse.cost.fpga_schedule import Budget, Tiling
 from dse.cost.tiling_record import make_record
 from dse.errors import InputError
 from dse.explore.problems import Problem
-from dse.hw.fpga import FPGABoard, load_board
+from dse.hw.fpga import LAYOUTS, FPGABoard, load_board
+from dse.inputs import MAX_BATCH, SHARE, Range, known, real_in, text, whole_in
 from dse.search.fpga_tiling import BufferScheduler
+from dse.workload.source import shapes_key
 
 METRICS = ("seconds", "energy_j", "cycles", "dsp", "bram_18k", "gflops", "gflops_per_w", "power_w", "Tm")
 
@@ -37,15 +39,18 @@ def _board(name: str) -> FPGABoard:
 
 
 @lru_cache(maxsize=32)
-def _specs(network: str, batch: int) -> tuple[ConvSpec, ...]:
-    return tuple(network_specs(network, batch))
+def _specs(network: str, batch: int, input_shape: tuple | None) -> tuple[ConvSpec, ...]:
+    return tuple(network_specs(network, batch, input_shapes=dict(input_shape or ()), where="network"))
 
 
 class FPGATiling(Problem):
     kind = "fpga-tiling"
     DEFAULTS = {"network": "vgg16", "batch": 16, "board": "zcu102", "layout": "reshaped_reuse", "dsp_share": 1.0,
-                "wei_share": 0.3, "ifm_share": 0.5, "dsp_budget": 0.8, "bram_budget": 0.75}
+                "wei_share": 0.3, "ifm_share": 0.5, "dsp_budget": 0.8, "bram_budget": 0.75, "input_shape": None}
     METRICS = frozenset(METRICS)
+    CHECKS = {"network": text, "board": known(load_board), "layout": lambda v, where: _layout(v, where),
+              "batch": whole_in(Range(1, MAX_BATCH)), "dsp_share": real_in(SHARE), "wei_share": real_in(SHARE),
+              "ifm_share": real_in(SHARE), "dsp_budget": real_in(SHARE), "bram_budget": real_in(SHARE)}
 
     def __init__(self, fixed: dict[str, Any]) -> None:
         super().__init__(fixed)
@@ -55,7 +60,7 @@ class FPGATiling(Problem):
     def _design(self, point: dict[str, Any]) -> tuple[FPGABoard, list[ConvSpec], Budget, Tiling, int]:
         board = _board(str(point["board"]))
         batch = int(point["batch"])
-        specs = list(_specs(str(point["network"]), batch))
+        specs = list(_specs(str(point["network"]), batch, shapes_key(point["input_shape"], "input_shape")))
         budget = Budget(float(point["dsp_budget"]), float(point["bram_budget"]))
         dsp_limit, bram_limit = budget.limits(board)
         share = _share("dsp_share", point["dsp_share"])
@@ -108,7 +113,7 @@ class FPGATiling(Problem):
         board, specs, _, tiling, _ = self._design(point)
         out.mkdir(parents=True, exist_ok=True)
         cost = evaluate(specs, tiling.candidates(), int(point["batch"]), board, str(point["layout"]))
-        record = make_record(board, str(point["network"]), int(point["batch"]), str(point["layout"]), specs,
+        record = make_record(board, network_id(str(point["network"])), int(point["batch"]), str(point["layout"]), specs,
                              tiling.Tm, tiling.Tr, tiling.M_on, board.clock_hz, cost)
         path = out / "tiling.yaml"
         record.save(path)
@@ -118,6 +123,12 @@ class FPGATiling(Problem):
         log.write_text(f"csim {'PASSED' if result.passed else 'FAILED'} (exit {result.returncode})\n{result.output}")
         return {"tiling record": path, "HLS project README": project / "README.md",
                 f"C simulation ({'passed' if result.passed else 'FAILED'})": log}
+
+
+def _layout(value: Any, where: str) -> str:
+    if value not in LAYOUTS:
+        raise InputError(f"{where}: must be one of {', '.join(LAYOUTS)}, got {value!r}")
+    return value
 
 
 def _share(name: str, value: Any) -> float:

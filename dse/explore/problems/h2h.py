@@ -17,15 +17,16 @@ import pandas as pd
 from dse.errors import InputError
 from dse.explore.problems import Problem
 from dse.hw.system import System, load_system
+from dse.inputs import FRACTION, LINK_BW_GBPS, Range, known, optional, real_in, text
 from dse.mapping.h2h import run_h2h
 from dse.mapping.problem import compile_problem
 from dse.workload.graph import Workload
-from dse.workload.zoo import build
+from dse.workload.source import load_workload, shapes_key
 
 
 @lru_cache(maxsize=16)
-def _workload(name: str) -> Workload:
-    return build(name)
+def _workload(name: str, input_shape: tuple | None) -> Workload:
+    return load_workload(name, input_shapes=input_shape, where="workload")
 
 
 @lru_cache(maxsize=64)
@@ -45,7 +46,9 @@ def _system(name: str, bandwidth_gbps: float, r_wei: float, local_dram_gb: float
 class H2HMapping(Problem):
     kind = "h2h-mapping"
     DEFAULTS = {"workload": "cnn_lstm", "system": "h2h", "bandwidth_gbps": 0.125, "r_wei": 0.5,
-                "local_dram_gb": None}
+                "local_dram_gb": None, "input_shape": None}
+    CHECKS = {"workload": text, "system": known(load_system), "bandwidth_gbps": real_in(LINK_BW_GBPS),
+              "r_wei": real_in(FRACTION), "local_dram_gb": optional(real_in(Range(1e-9, 1e9)))}
     METRICS = frozenset({"latency_s", "energy_j", "step2_latency_s", "step2_energy_j", "latency_vs_step2",
                          "energy_vs_step2", "host_bytes", "pinned_layers", "local_dram_gb_total"})
 
@@ -55,7 +58,8 @@ class H2HMapping(Problem):
                        None if point["local_dram_gb"] is None else float(point["local_dram_gb"]))
 
     def _run(self, point: dict[str, Any]):
-        return run_h2h(compile_problem(_workload(str(point["workload"])), self._system(point)))
+        workload = _workload(str(point["workload"]), shapes_key(point["input_shape"], "input_shape"))
+        return run_h2h(compile_problem(workload, self._system(point)))
 
     def evaluate(self, points: list[dict[str, Any]]) -> pd.DataFrame:
         rows = []

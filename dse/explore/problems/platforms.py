@@ -6,8 +6,9 @@ each platform is charged the fleet that serves that demand (`dse.cost.carbon.fle
 compare` uses with its fastest listed platform as reference). So `lifetime_carbon_kg` compares platforms on the same
 work instead of charging a slow device only its own busy fraction. The chosen point's files list which of its inputs
 rest on estimates. A job whose weights, KV cache and live activations do not fit the device's memory is infeasible
-(`violation_memory` = bytes over), so it never reaches a front; `why` says by how much. The workload is a zoo name
-or a Hugging Face config.json (with `stage`, `seq_len`, `context`).
+(`violation_memory` = bytes over), so it never reaches a front; `why` says by how much. The workload is a zoo name,
+an ONNX file (with `input_shape`), a workload file or a Hugging Face config.json (with `stage`, `seq_len`,
+`context`): `dse.workload.source`.
 """
 
 from __future__ import annotations
@@ -20,25 +21,32 @@ import pandas as pd
 
 from dse.cost.carbon import embodied_carbon_g, lifetime_carbon_g, load_act, profile, units
 from dse.cost.platform import Platform, load_platform
-from dse.errors import InputError
 from dse.explore.problems import Problem
-from dse.workload.decoder import from_hf_config
+from dse.inputs import (
+    FRACTION,
+    LIFETIME_YEARS,
+    MAX_BATCH,
+    MAX_SEQ_LEN,
+    Range,
+    flag,
+    known,
+    optional,
+    real_in,
+    text,
+    whole_in,
+)
 from dse.workload.graph import Workload
-from dse.workload.hf_config import is_config_path
-from dse.workload.zoo import build
+from dse.workload.source import load_workload, shapes_key
 
 #: The parameters that name the job's graph, in `_workload`'s order.
-JOB = ("workload", "batch", "stage", "seq_len", "context")
+JOB = ("workload", "batch", "stage", "seq_len", "context", "input_shape")
 
 
 @lru_cache(maxsize=32)
 def _workload(name: str, batch: int | None, stage: str | None = None, seq_len: int | None = None,
-              context: int | None = None) -> Workload:
-    if is_config_path(name):
-        return from_hf_config(name, stage or "prefill", seq_len or 512, context, batch or 1)
-    if stage is not None or context is not None:
-        raise InputError(f"workload {name!r}: stage and context apply to a Hugging Face config.json only")
-    return build(name, batch=batch, seq_len=seq_len)
+              context: int | None = None, input_shape: tuple | None = None) -> Workload:
+    return load_workload(name, batch=batch, seq_len=seq_len, input_shapes=input_shape, where="workload",
+                         stage=stage, context=context)
 
 
 @lru_cache(maxsize=64)
@@ -55,16 +63,25 @@ class PlatformCompare(Problem):
     kind = "platform-compare"
     DEFAULTS = {"workload": "resnet18", "training": False, "batch": None, "seq_len": None, "stage": None,
                 "context": None, "platform": "orin-nano", "precision": None, "weight_bits": None, "act_bits": None,
-                "kv_bits": None, "activity": 0.5, "lifetime_years": 5.0, "grid": "world", "reference": "orin-nano"}
+                "kv_bits": None, "activity": 0.5, "lifetime_years": 5.0, "grid": "world", "reference": "orin-nano",
+                "input_shape": None}
     METRICS = frozenset({"seconds", "energy_j", "power_w", "lifetime_carbon_kg", "embodied_carbon_kg", "units",
                          "memory_needed_bytes"})
+    CHECKS = {"workload": text, "training": flag,
+              "batch": optional(whole_in(Range(1, MAX_BATCH))),
+              "seq_len": optional(whole_in(Range(1, MAX_SEQ_LEN))), "stage": optional(text),
+              "context": optional(whole_in(Range(0, MAX_SEQ_LEN))), "platform": known(load_platform),
+              "precision": optional(text), "weight_bits": optional(whole_in(Range(1, 64))),
+              "act_bits": optional(whole_in(Range(1, 64))), "kv_bits": optional(whole_in(Range(1, 64))),
+              "activity": real_in(FRACTION), "lifetime_years": real_in(LIFETIME_YEARS),
+              "grid": known(lambda name: load_act().grid(name)), "reference": known(load_platform)}
 
     def evaluate(self, points: list[dict[str, Any]]) -> pd.DataFrame:
         act = load_act()
         rows = []
         for p in points:
             training = bool(p["training"])
-            job = tuple(p[k] for k in JOB)
+            job = tuple(p[k] for k in JOB[:-1]) + (shapes_key(p["input_shape"], "input_shape"),)
             workload = _workload(str(job[0]), *job[1:])
             platform = _platform(str(p["platform"]), training, p["precision"], *_widths(p))
             cost = platform.evaluate(workload, training)

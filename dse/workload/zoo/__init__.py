@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dse.errors import InputError
+from dse.inputs import MAX_BATCH, MAX_SEQ_LEN, Range, whole
 from dse.registry import collect
 
 if TYPE_CHECKING:
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 #: name -> builder. Builders take `batch` and, for sequence models, `seq_len` and other keyword options.
 MODELS: dict[str, Callable[..., Workload]] = collect(__name__, __path__, "MODELS")
+#: options every builder may take, with their largest accepted value (dse.inputs explains the limits).
+LIMITS = {"batch": MAX_BATCH, "seq_len": MAX_SEQ_LEN}
 
 
 def build(name: str, **options: object) -> Workload:
@@ -33,8 +36,8 @@ def build(name: str, **options: object) -> Workload:
     for key, value in given.items():
         if key not in accepted:
             raise InputError(f"model {name!r} does not take option {key} (got {value!r}); it takes: {', '.join(accepted)}")
-        if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
-            raise InputError(f"model {name!r}: option {key} must be positive, got {value}")
+        if key in LIMITS:
+            whole(value, f"model {name!r}: option {key}", Range(1, LIMITS[key]))
     return builder(**given)
 
 

@@ -11,10 +11,9 @@ from dse.cost.dataflow.metrics import METRICS, layer_metrics
 from dse.hw.directives import Hardware
 from dse.hw.maestro_io import read_hardware, read_mapping
 
-REF = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "maestro"
+from ...reference import MAESTRO as REF
 
 
-@pytest.mark.skipif(not REF.is_dir(), reason=f"MAESTRO reference data not found at {REF}")
 def test_batch_equals_single_on_resnet50_and_two_machines() -> None:
     layers = read_mapping(REF / "inputs" / "mapping" / "Resnet50_kcp_ws.m")[1][:20]
     hw = read_hardware(REF / "inputs" / "hw" / "accelerator_1.m")

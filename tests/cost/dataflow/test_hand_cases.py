@@ -10,7 +10,7 @@ from dse.cost.dataflow.metrics import layer_metrics
 from dse.hw.directives import Hardware
 from dse.hw.maestro_io import read_hardware, read_mapping
 
-REF = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "maestro"
+from ...reference import MAESTRO as REF
 
 
 def _layer(tmp_path: Path, body: str, name: str = "net.m"):
@@ -53,7 +53,6 @@ def test_extra_pes_sit_idle(tmp_path: Path) -> None:
     assert m["num_macs"] == 4 * 2 and m["avg_utilized_pes"] == 4
 
 
-@pytest.mark.skipif(not REF.is_dir(), reason=f"MAESTRO reference data not found at {REF}")
 @pytest.mark.parametrize("dataflow,conv1,total", [
     ("kcp_ws", 111_776_448, 3_076_901_568), ("rs_frontend", 116_903_808, 3_082_028_928),
     ("yxp_os", 194_068_224, 3_217_913_600), ("xp_ws", 111_776_448, 3_076_901_568)])

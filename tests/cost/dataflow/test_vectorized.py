@@ -22,7 +22,8 @@ from dse.hw.directives import Hardware
 from dse.hw.maestro_io import read_hardware, read_mapping
 from dse.workload import build, training
 
-REF = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "maestro"
+from ...reference import MAESTRO as REF
+
 MAERI_HW = Hardware(num_pes=256, l1_size=5120, l2_size=1024000, noc_bw=10**9, offchip_bw=70000, noc_hops=0)
 
 
@@ -42,7 +43,6 @@ def _assert_exact(layers, machines, compat: str = "fixed", energy=None) -> None:
                 assert float(batch[k][i]).is_integer()
 
 
-@pytest.mark.skipif(not REF.is_dir(), reason=f"MAESTRO reference data not found at {REF}")
 def test_every_vgg16_reference_run() -> None:
     ref = pd.read_csv(REF / "vgg16_results.csv")
     runs = 0

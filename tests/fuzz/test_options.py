@@ -1,0 +1,105 @@
+"""Fuzz every numeric command-line option: any text as the value, with the command otherwise valid and cheap.
+
+Values inside an option's range but expensive (a million trials, a batch of a million) are not drawn: they are
+legal work, not bad input; everything else is (zero, signs, NaN, inf, huge, junk text, non-ASCII digits).
+"""
+
+from __future__ import annotations
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from dse.inputs import MAX_BATCH, MAX_SEQ_LEN, MAX_TRIALS
+
+from .harness import check_run, run_cli, workspace, write_input
+
+MAPPING = ("Network t {\nLayer L {\nType: CONV\nDimensions { K: 4, C: 2, R: 3, S: 3, Y: 8, X: 8 }\n"
+           "Dataflow {\nSpatialMap(1,1) K;\nTemporalMap(1,1) C;\n}\n}\n}\n")
+
+FPGA = ["fpga", "estimate", "--board", "pynq-z1", "--network", "lenet10", "--batch", "2", "--json"]
+TILE = ["fpga", "tile", "--board", "pynq-z1", "--network", "lenet10", "--batch", "2", "--trials", "3", "--out", "out"]
+COMPARE = ["compare", "--platforms", "jetson-nano,ddr3-pim", "--workload", "lenet10", "--json"]
+BREAKEVEN = ["carbon", "breakeven", "--incumbent", "ddr3-pim", "--replacement", "racetrack-pim", "--workload",
+             "lenet10", "--json"]
+INDIFFERENCE = ["carbon", "indifference", "--x", "ddr3-pim", "--y", "racetrack-pim", "--workload", "lenet10", "--json"]
+H2H = ["h2h", "--workload", "cnn_lstm", "--bandwidth", "1", "--trials", "2", "--json"]
+MAP = ["map", "--workload", "lenet10", "--accelerator", "eyeriss", "--trials", "2", "--json"]
+SHOW = ["workload", "show", "lenet10", "--json"]
+SHOW_SEQ = ["workload", "show", "wtalc", "--json"]
+EXPORT = ["workload", "export", "lenet10", "--maestro", "out"]
+MAESTRO = ["maestro", "in/net.m", "--out", "out"]
+HLS = ["hls", "generate", "--board", "pynq-z1", "--network", "lenet10", "--out", "out"]
+WORKER = ["worker", "--study", "s", "--storage", "sqlite:///in/w.db"]
+
+#: What a legal value's error may name besides the option: the worker's study is absent from its new storage.
+OTHER_NAMES = {tuple(WORKER): ["study 's'"]}
+
+#: (command, option, kind, cheapest legal values drawn up to, largest legal value: none drawn between the two)
+OPTIONS = [
+    (FPGA, "--batch", int, 16, MAX_BATCH), (FPGA, "--clock-hz", float, None, None),
+    (FPGA, "--dsp-budget", float, None, None), (FPGA, "--bram-budget", float, None, None),
+    (TILE, "--trials", int, 4, MAX_TRIALS), (TILE, "--seed", int, None, None), (TILE, "--batch", int, 4, MAX_BATCH),
+    (COMPARE, "--batch", int, 64, MAX_BATCH), (COMPARE, "--lifetime-years", float, None, None),
+    (COMPARE, "--activity", float, None, None),
+    (BREAKEVEN, "--activity", float, None, None), (BREAKEVEN, "--lifetime-years", float, None, None),
+    (BREAKEVEN, "--batch", int, 64, MAX_BATCH), (INDIFFERENCE, "--lifetime-years", float, None, None),
+    (H2H, "--bandwidth", float, None, None), (H2H, "--trials", int, 4, MAX_TRIALS), (H2H, "--seed", int, None, None),
+    (MAP, "--batch", int, 8, MAX_BATCH), (MAP, "--trials", int, 4, MAX_TRIALS),
+    (SHOW, "--batch", int, 1024, MAX_BATCH), (SHOW_SEQ, "--seq-len", int, 4096, MAX_SEQ_LEN),
+    (EXPORT, "--batch", int, 1024, MAX_BATCH),
+    (MAESTRO, "--num-pes", int, None, None), (MAESTRO, "--noc-bw", int, None, None),
+    (MAESTRO, "--offchip-bw", int, None, None),
+    (HLS, "--batch", int, 4, MAX_BATCH),
+    (WORKER, "--trials", int, None, None), (WORKER, "--heartbeat-seconds", int, None, None),
+]
+
+JUNK = ["0", "-0", "-1", "nan", "NaN", "inf", "-inf", "1e309", "-1e309", "1e", "", " ", "0x10", "1_000", "²", "٣",
+        "99999999999999999999", "1e-300", "5e-324", "1e30", "abc", "1,2", "1,,2", ",", "--x", "0.5", "1.0", "2.5"]
+
+
+def values(kind: type, cheap: int | None, largest: int | None) -> st.SearchStrategy[str]:
+    if kind is int:
+        numbers = (st.integers(max_value=cheap) | st.integers(min_value=largest + 1)) if cheap else st.integers()
+        numbers = numbers.map(str)
+    else:
+        numbers = st.floats().map(repr) | st.floats(min_value=0, max_value=2).map(repr)
+    return numbers | st.sampled_from(JUNK) | st.text(max_size=8)
+
+
+def _lists(text: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """MAESTRO's sweep options take comma-separated lists."""
+    return st.lists(text, min_size=1, max_size=3).map(",".join)
+
+
+def cases() -> st.SearchStrategy[tuple[int, str]]:
+    """(index into OPTIONS, the option's value as text)."""
+    def value(i: int) -> st.SearchStrategy[str]:
+        argv, _, kind, cheap, largest = OPTIONS[i]
+        text = values(kind, cheap, largest)
+        return _lists(text) if argv is MAESTRO else text
+
+    return st.integers(0, len(OPTIONS) - 1).flatmap(lambda i: st.tuples(st.just(i), value(i)))
+
+
+def _case(option: str, value: str, argv: list[str] | None = None) -> tuple[int, str]:
+    return next(i for i, (a, o, *_) in enumerate(OPTIONS) if o == option and (argv is None or a is argv)), value
+
+
+@given(case=cases())
+@example(case=_case("--dsp-budget", "1e-300"))  # a budget too small for one MAC: named as the DSP budget
+@example(case=_case("--batch", "99999999999999999999", FPGA))  # overflowed int64 in dse/cost/fpga.py (issue 15)
+def test_numeric_option(case: tuple[int, str]) -> None:
+    index, value = case
+    argv, option, *_ = OPTIONS[index]
+    with workspace() as folder:
+        write_input(folder, "net.m", MAPPING)
+        run = run_cli([*argv, f"{option}={value}"], folder)
+        check_run(run, [option, "in/net.m", *OTHER_NAMES.get(tuple(argv), [])])
+
+
+def test_the_issues_huge_batch_exits_2_with_one_line() -> None:
+    with workspace() as folder:
+        run = run_cli(["fpga", "estimate", "--board", "zcu102", "--network", "vgg16", "--batch",
+                       "99999999999999999999"], folder)
+        check_run(run, ["--batch"])
+        assert run.code == 2 and "argument --batch: must be an integer in [1, 1000000]" in run.stderr
