@@ -1,10 +1,14 @@
 """Trials per second of `dse explore`, end to end, for each storage, and where the time goes.
 
     python benchmarks/explore_speed.py [--trials 600] [--study fpga_tiling] [--postgres URL]
+    python benchmarks/explore_speed.py --persisted 10000     # the batched runner's persisted trials/s
 
 For each storage the same study (from the built-in sweep) runs from scratch; the script prints trials/s, the share
 of time in the cost model, in Optuna's sampling/bookkeeping, and in storage writes. It also times the shared-storage
-worker mode (one trial at a time, heartbeats) on each RDB storage given.
+worker mode (one trial at a time, heartbeats) on each RDB storage given. `--persisted N` instead runs N trials of
+two NSGA-II studies on the default journal storage, ask-many / evaluate-once / tell-many, and prints the trials
+persisted per second: `dataflow-accelerator` co-designing an accelerator for ResNet-50 (the study of
+docs/explore.md, 27,000 designs x 3 dataflows) and `fpga-tiling` (the built-in sweep's VGG-16 study).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import optuna
 
 from dse.explore import runner
 from dse.explore.problems import PROBLEMS
+from dse.explore.config import parse_config
 from dse.explore.run import default_config
 
 
@@ -38,16 +43,16 @@ class Timed:
 
 def measure(spec, seed, storage) -> dict:
     problem_cls = PROBLEMS[spec.problem]
-    original_eval, original_add = problem_cls.evaluate, optuna.Study.add_trials
-    model, store = Timed(original_eval), Timed(original_add)
+    original_eval, original_persist = problem_cls.evaluate, runner.persist
+    model, store = Timed(original_eval), Timed(original_persist)
     problem_cls.evaluate = lambda self, points: model(self, points)
-    optuna.Study.add_trials = lambda self, trials: store(self, trials)
+    runner.persist = store  # the batch's write to the storage (add_trials and, on the journal, its one append)
     try:
         start = time.perf_counter()
         runner.run_study(spec, seed, storage, progress=False)
         total = time.perf_counter() - start
     finally:
-        problem_cls.evaluate, optuna.Study.add_trials = original_eval, original_add
+        problem_cls.evaluate, runner.persist = original_eval, original_persist
     return {"trials_per_s": spec.trials / total, "total_s": total, "model": model.seconds / total,
             "storage": store.seconds / total, "optuna": 1 - (model.seconds + store.seconds) / total}
 
@@ -60,12 +65,44 @@ def measure_worker(spec, seed, url: str, trials: int) -> float:
     return trials / (time.perf_counter() - start)
 
 
+CODESIGN = {
+    "problem": "dataflow-accelerator", "sampler": "nsga2", "trials": 1, "fixed": {"workload": "resnet50"},
+    "sweep": {"dataflow": ["eyeriss", "nvdla", "shidiannao"], "num_pes": [64, 128, 256, 512, 1024],
+              "l1_bytes": [128, 256, 512, 1024, 2048], "l2_bytes": [32768, 65536, 131072, 262144, 524288, 1048576],
+              "noc_bw_bytes_per_cycle": [8, 16, 32, 64, 128],
+              "offchip_bw_bytes_per_s": [1.6e9, 6.4e9, 12.8e9, 25.6e9], "clock_hz": [2e8, 5e8, 1e9]},
+    "objectives": ["latency_s", "energy_j", "area_mm2"],
+    "constraints": {"area_mm2": "<= 10", "power_w": "<= 0.5"},
+}
+
+
+def persisted(trials: int, seed: int = 1) -> None:
+    """Persisted trials/s of the batched runner on the journal storage, with NSGA-II, for both problems."""
+    fpga = next(s for s in default_config().studies if s.problem == "fpga-tiling")
+    specs = [parse_config({"seed": seed, "studies": {"codesign_resnet50": CODESIGN}}).studies[0],
+             replace(fpga, sampler="nsga2")]
+    print(f"batched runner, NSGA-II, journal storage, {trials} trials per study")
+    print(f"{'study':22s} {'problem':22s} {'trials/s':>9s} {'total s':>8s} {'model':>7s} {'optuna':>7s} "
+          f"{'storage':>8s}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in specs:
+            run_spec = replace(spec, trials=trials)
+            r = measure(run_spec, seed, runner.open_storage(None, Path(tmp) / spec.name))
+            print(f"{spec.name:22s} {spec.problem:22s} {r['trials_per_s']:9.0f} {r['total_s']:8.1f} "
+                  f"{r['model']:7.1%} {r['optuna']:7.1%} {r['storage']:8.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=600)
     parser.add_argument("--study", help="a study of the built-in sweep (default: its first)")
     parser.add_argument("--postgres", help="postgresql:// URL to include (e.g. $DSE_TEST_POSTGRES)")
+    parser.add_argument("--persisted", type=int, metavar="N",
+                        help="instead: N trials of the two NSGA-II studies, persisted trials/s")
     args = parser.parse_args()
+    if args.persisted:
+        persisted(args.persisted)
+        return
     config = default_config()
     spec = next(s for s in config.studies if args.study in (None, s.name))
     with tempfile.TemporaryDirectory() as tmp:

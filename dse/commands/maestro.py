@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("maestro", help="evaluate a MAESTRO .m mapping file (one CSV row per layer)")
     parser.add_argument("mapping", help="MAESTRO network file with a Dataflow in each layer")
-    parser.add_argument("--hw", help="MAESTRO hardware file (num_pes, l1/l2_size_cstr, noc_bw_cstr, offchip_bw_cstr)")
+    parser.add_argument("--hw", help="MAESTRO hardware file (num_pes, l1/l2_size_cstr, noc_bw_cstr, offchip_bw_cstr), "
+                                     "or a dse accelerator YAML (accelerators/dataflow/, or a design `dse explore` "
+                                     "chose), its bytes counted in elements of --elem-bytes")
+    parser.add_argument("--elem-bytes", dest="elem_bytes", type=int, default=4, choices=(1, 2, 4),
+                        help="bytes per element when --hw is an accelerator YAML (default 4: dse's fp32 models)")
     parser.add_argument("--num-pes", dest="num_pes", metavar="N[,N...]",
                         help="override the hardware file's PE count (a list sweeps it)")
     parser.add_argument("--noc-bw", dest="noc_bw", metavar="B[,B...]",
@@ -70,7 +74,12 @@ def _run(args: argparse.Namespace) -> int:
 
 def _machines(args: argparse.Namespace) -> list[Hardware]:
     """The hardware file (or MAESTRO's defaults) with every combination of the overridden values."""
-    hw = read_hardware(args.hw) if args.hw else Hardware()
+    if args.hw and Path(args.hw).suffix in (".yaml", ".yml"):
+        from dse.hw.dataflow import load_accelerator
+
+        hw = load_accelerator(args.hw).machine(args.elem_bytes)
+    else:
+        hw = read_hardware(args.hw) if args.hw else Hardware()
     hw = dataclasses.replace(hw, step_offchip_bound=args.offchip_bound == "step")
     values = [_whole_numbers(name, getattr(args, name)) or [getattr(hw, name)] for name in SWEPT]
     return [dataclasses.replace(hw, **dict(zip(SWEPT, combo))) for combo in itertools.product(*values)]

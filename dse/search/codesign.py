@@ -129,8 +129,9 @@ class Codesign:
         return dataclasses.replace(self.template, **{k: type(getattr(self.template, k))(d[k]) for k in DESIGN})
 
     # ---- the choice of mappings ---------------------------------------------------------------------------
-    def _choose(self, table: Table, d: dict) -> tuple[np.ndarray, float]:
-        """(row chosen per distinct MAC layer, buffer overflow in bytes) for one design."""
+    def _choose(self, table: Table, d: dict, stream: tuple[float, float]) -> tuple[np.ndarray, float]:
+        """(row chosen per distinct MAC layer, buffer overflow in bytes) for one design whose streamed layers take
+        `stream` = (seconds, joules)."""
         l1, l2 = float(d["l1_bytes"]), float(d["l2_bytes"])
         key = (id(table), int(np.searchsorted(table.l1_levels, l1, side="right")),
                int(np.searchsorted(table.l2_levels, l2, side="right")),
@@ -144,12 +145,10 @@ class Codesign:
         least = np.minimum.reduceat(over, heads)  # 0 where some mapping of the layer fits
         pool = np.flatnonzero(over == np.repeat(least, np.diff(table.starts)))
         # the streamed layers, whose cost no mapping changes, join as one more group with one candidate
-        acc = dataclasses.replace(self.template, **{k: np.array([float(d[k])]) for k in DESIGN})
-        stream_s, stream_j, _ = self._streamed(acc)
         groups = len(self.counts)
         chosen = choose_grouped(np.append(table.group[pool], groups),
-                                np.append(cycles[pool].astype(float), stream_s[0] * float(d["clock_hz"])),
-                                np.append(table.energy_j[pool], stream_j[0]), [*self.counts, 1], self.objective)
+                                np.append(cycles[pool].astype(float), stream[0] * float(d["clock_hz"])),
+                                np.append(table.energy_j[pool], stream[1]), [*self.counts, 1], self.objective)
         chosen = pool[chosen[:groups]]
         overflow = float(least.sum())
         self._choices[key] = (chosen, overflow)
@@ -159,7 +158,8 @@ class Codesign:
         """The chosen mapping of every layer of the workload (None for streamed layers), for `evaluate_batch`."""
         self._build([d])
         table = self._tables[self._machine(d)]
-        chosen, _ = self._choose(table, d)
+        stream_s, stream_j, _ = self._streamed(self._designs([d]))
+        chosen, _ = self._choose(table, d, (stream_s[0], stream_j[0]))
         return [table.mappings[chosen[g]] if g >= 0 else None for g in self.layer_group]
 
     # ---- evaluation ---------------------------------------------------------------------------------------
@@ -168,18 +168,17 @@ class Codesign:
         and violation_buffer_bytes (> 0: some layer has no mapping that fits the buffers)."""
         self._build(designs)
         n = len(designs)
+        acc = self._designs(designs)
+        stream_s, stream_j, stream_over = self._streamed(acc)
         mac_s, mac_j, overflow = np.zeros(n), np.zeros(n), np.zeros(n)
         for i, d in enumerate(designs):
             table = self._tables[self._machine(d)]
             if len(table.mappings):
-                chosen, overflow[i] = self._choose(table, d)
+                chosen, overflow[i] = self._choose(table, d, (stream_s[i], stream_j[i]))
                 cycles, _ = roofline(table.runtime_cycles[chosen], table.dram_bytes[chosen],
                                      float(d["offchip_bw_bytes_per_s"]), float(d["clock_hz"]))
                 mac_s[i] = float(self.counts @ cycles) / float(d["clock_hz"])
                 mac_j[i] = float(self.counts @ table.energy_j[chosen])
-        columns = {k: np.array([float(d[k]) for d in designs]) for k in DESIGN}
-        acc = dataclasses.replace(self.template, **columns)
-        stream_s, stream_j, stream_over = self._streamed(acc)
         seconds = mac_s + stream_s
         hw = area_power(acc, self.tech, self.precision)
         static = hw.leakage_power_w * seconds
@@ -190,6 +189,10 @@ class Codesign:
         frame.update({k.replace("_m2", "_mm2"): v * 1e6 for k, v in hw.extra.items()})
         frame["violation_buffer_bytes"] = overflow + stream_over
         return pd.DataFrame(frame)
+
+    def _designs(self, designs: list[dict]) -> DataflowAccelerator:
+        """The template with each design number an array over `designs`."""
+        return dataclasses.replace(self.template, **{k: np.array([float(d[k]) for d in designs]) for k in DESIGN})
 
     def _streamed(self, acc: DataflowAccelerator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Seconds, energy and buffer overflow of the layers without MACs on every design (numbers as arrays)."""
@@ -202,4 +205,6 @@ class Codesign:
         column = dataclasses.replace(acc, **{k: np.asarray(getattr(acc, k))[:, None] for k in DESIGN})
         cost = stream_cost(flops, moved, eb, column)
         over = (np.maximum(cost.l1_bytes - column.l1_bytes, 0) + np.maximum(cost.l2_bytes - column.l2_bytes, 0))
-        return cost.seconds.sum(axis=1), cost.energy_j.sum(axis=1), over.max(axis=1)
+        shape = (n, len(self.streamed))
+        return (np.broadcast_to(cost.seconds, shape).sum(axis=1), np.broadcast_to(cost.energy_j, shape).sum(axis=1),
+                np.broadcast_to(over, shape).max(axis=1))

@@ -114,6 +114,44 @@ def test_chosen_design_yaml_round_trips_through_dse_map(tmp_path, capsys):
     assert out["accelerator"] == "accelerator" and len(out["layers"]) == len(list(build("lenet10").layers()))
 
 
+def test_chosen_design_yaml_is_dse_maestros_hardware(tmp_path, capsys):
+    problem, p = problem_and_point("eyeriss")
+    path = problem.artifacts(p, tmp_path)["accelerator YAML (dse map --accelerator)"]
+    mapping = tmp_path / "conv.m"
+    mapping.write_text("Network t {\nLayer L { Type: CONV Dimensions { K: 2, C: 4, R: 1, S: 1, Y: 1, X: 4 }\n"
+                       "Dataflow { SpatialMap(1,1) K; TemporalMap(4,4) C; TemporalMap(1,1) X; } }\n}\n")
+    out = tmp_path / "out.csv"
+    assert main(["maestro", str(mapping), "--hw", str(path), "--elem-bytes", "2", "--out", str(out)]) == 0
+    import pandas as pd
+
+    row = pd.read_csv(out).iloc[0]
+    # 64 PEs; NoC 16 B/cycle = 8 two-byte elements; off-chip 3.2 GB/s at 500 MHz = 6.4 B = 3 elements per cycle
+    assert (row["num_pes"], row["noc_bw"], row["offchip_bw"]) == (64, 8, 3)
+
+
+def test_an_onnx_file_and_training_passes(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3, 16, 16])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 8, 16, 16])
+    w = numpy_helper.from_array(np.zeros((8, 3, 3, 3), dtype=np.float32), "w")
+    graph = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+                               helper.make_node("Relu", ["c"], ["y"], name="relu")], "g", [x], [y], [w])
+    path = tmp_path / "tiny.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    rows = {}
+    for training in (False, True):
+        problem = PROBLEMS["dataflow-accelerator"]({"workload": str(path), "batch": 2, "training": training})
+        codesign = problem.codesign({**problem.fixed, **DESIGN})
+        rows[training] = problem.evaluate([{**problem.fixed, **DESIGN}]).iloc[0]
+        acc = codesign.design(DESIGN)
+        frame = evaluate_batch(codesign.layers, acc, codesign.mappings(DESIGN))
+        assert rows[training]["latency_s"] == pytest.approx(frame["seconds"].sum(), rel=1e-12)
+    # the training graph adds backward-data (none for the first conv), weight-gradient and update passes
+    assert rows[True]["latency_s"] > rows[False]["latency_s"]
+
+
 def test_bad_design_numbers():
     from dse.errors import InputError
 

@@ -84,3 +84,14 @@ def test_platform_compare_writes_the_estimated_inputs(tmp_path):
     path = problem.artifacts(p, tmp_path)["estimated inputs"]
     lines = path.read_text().splitlines()
     assert lines[1] == "ddr3-pim: none" and lines[2].startswith("jetson-tx2: idle_w, gemm_efficiency.fp32")
+
+
+def test_fpga_tiling_batch_equals_one_point_at_a_time():
+    problem, p = point("fpga-tiling", network="ef_train_1x", batch=8, board="pynq-z1")
+    points = [{**p, "dsp_share": d, "wei_share": w, "board": b} for d in (0.3, 1.0) for w in (0.1, 0.6)
+              for b in ("pynq-z1", "zcu102")]
+    together = problem.evaluate(points)
+    for i, q in enumerate(points):
+        alone = PROBLEMS["fpga-tiling"]({}).evaluate([q]).iloc[0]
+        for metric in ("seconds", "energy_j", "dsp", "bram_18k", "violation_bram_18k", "Tm"):
+            assert together[metric].iloc[i] == pytest.approx(alone[metric], rel=1e-12)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dse.cost.fpga import evaluate
+from dse.cost.fpga import Candidates, evaluate
 from dse.cost.fpga_network import ConvSpec, network_id, network_specs
 from dse.cost.fpga_schedule import Budget, Tiling
 from dse.cost.tiling_record import make_record
@@ -30,6 +30,12 @@ from dse.search.fpga_tiling import BufferScheduler
 from dse.workload.source import shapes_key
 
 METRICS = ("seconds", "energy_j", "cycles", "dsp", "bram_18k", "gflops", "gflops_per_w", "power_w", "Tm")
+
+
+@lru_cache(maxsize=32)
+def _board(name: str) -> FPGABoard:
+    """Boards are immutable records; parsing the YAML once per trial cost ~20 ms (benchmarks/explore_speed.py)."""
+    return load_board(name)
 
 
 @lru_cache(maxsize=32)
@@ -49,9 +55,10 @@ class FPGATiling(Problem):
     def __init__(self, fixed: dict[str, Any]) -> None:
         super().__init__(fixed)
         self._schedulers: dict[tuple, BufferScheduler] = {}
+        self._tilings: dict[tuple, Tiling] = {}
 
     def _design(self, point: dict[str, Any]) -> tuple[FPGABoard, list[ConvSpec], Budget, Tiling, int]:
-        board = load_board(str(point["board"]))
+        board = _board(str(point["board"]))
         batch = int(point["batch"])
         specs = list(_specs(str(point["network"]), batch, shapes_key(point["input_shape"], "input_shape")))
         budget = Budget(float(point["dsp_budget"]), float(point["bram_budget"]))
@@ -65,22 +72,37 @@ class FPGATiling(Problem):
         scheduler = self._schedulers[key]
         sampled = scheduler.banks(Tm, wei_banks, _share("ifm_share", point["ifm_share"]), bram_limit)
         banks = tuple(max(x, need) for x, need in zip(sampled, scheduler.minimum_banks(Tm)))
-        return board, specs, budget, scheduler.tiling(Tm, *banks), Tm
+        if (key, Tm, banks) not in self._tilings:  # continuous shares land on few integer designs
+            self._tilings[key, Tm, banks] = scheduler.tiling(Tm, *banks)
+        return board, specs, budget, self._tilings[key, Tm, banks], Tm
 
     def evaluate(self, points: list[dict[str, Any]]) -> pd.DataFrame:
-        rows = []
-        for point in points:
-            board, specs, budget, tiling, Tm = self._design(point)
+        """Points of one (network, batch, board, layout, budget) are priced in one vectorized call: their tilings
+        are stacked as the candidates of `evaluate`."""
+        groups: dict[tuple, list[tuple[int, Tiling]]] = {}
+        context = {}
+        for i, point in enumerate(points):
+            board, specs, budget, tiling, _ = self._design(point)
+            key = (str(point["network"]), int(point["batch"]), board.name, str(point["layout"]), budget)
+            context[key] = (board, specs, budget)
+            groups.setdefault(key, []).append((i, tiling))
+        rows: list[dict[str, Any]] = [{} for _ in points]
+        for key, items in groups.items():
+            board, specs, budget = context[key]
             dsp_limit, bram_limit = budget.limits(board)
-            cost = evaluate(specs, tiling.candidates(), int(point["batch"]), board, str(point["layout"]))
-            rows.append({
-                "seconds": cost.seconds[0], "energy_j": cost.energy_j[0], "cycles": cost.cycles[0],
-                "dsp": cost.dsp[0], "bram_18k": cost.bram_18k[0], "gflops": cost.extra["gflops"][0],
-                "gflops_per_w": cost.extra["gflops_per_w"][0], "power_w": cost.extra["power_w_model"][0],
-                "Tm": Tm,
-                "violation_dsp": cost.extra["dsp_conv"][0] - dsp_limit,
-                "violation_bram_18k": cost.extra["bram_18k_conv"][0] - bram_limit,
-            })
+            tilings = [t for _, t in items]
+            candidates = Candidates(np.array([t.Tm for t in tilings]), np.array([t.Tr for t in tilings]),
+                                    np.array([t.M_on for t in tilings]))
+            cost = evaluate(specs, candidates, key[1], board, key[3])
+            for j, (i, tiling) in enumerate(items):
+                rows[i] = {
+                    "seconds": cost.seconds[j], "energy_j": cost.energy_j[j], "cycles": cost.cycles[j],
+                    "dsp": cost.dsp[j], "bram_18k": cost.bram_18k[j], "gflops": cost.extra["gflops"][j],
+                    "gflops_per_w": cost.extra["gflops_per_w"][j], "power_w": cost.extra["power_w_model"][j],
+                    "Tm": tiling.Tm,
+                    "violation_dsp": cost.extra["dsp_conv"][j] - dsp_limit,
+                    "violation_bram_18k": cost.extra["bram_18k_conv"][j] - bram_limit,
+                }
         return pd.DataFrame(rows)
 
     def artifacts(self, point: dict[str, Any], out: Path) -> dict[str, Path]:
