@@ -53,6 +53,14 @@ class Candidates:
         bp = None if M_on_bp is None else np.atleast_2d(np.asarray(M_on_bp))
         return cls(np.array([Tm]), np.atleast_2d(np.asarray(Tr)), np.atleast_2d(np.asarray(M_on)), bp)
 
+    @classmethod
+    def concat(cls, parts: list["Candidates"]) -> "Candidates":
+        """The candidates of `parts` in order, to price many tilings in one call (`M_on_bp` derived unless every
+        part gives it)."""
+        bp = [p.M_on_bp for p in parts]
+        return cls(np.concatenate([p.Tm for p in parts]), np.concatenate([p.Tr for p in parts]),
+                   np.concatenate([p.M_on for p in parts]), None if any(b is None for b in bp) else np.concatenate(bp))
+
 
 def bp_dims(d: dict) -> dict:
     """The layer as BP runs it (§4.1, Fig. 8c): output and input channels swap, M' = N and N' = M. Rows, columns,

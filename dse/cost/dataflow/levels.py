@@ -96,11 +96,10 @@ class Level:
         self.noc_bw, self.noc_hops, self.simd_lanes = hw.noc_bw, hw.noc_hops, hw.simd_lanes
         self.index = {m.dim: i for i, m in reversed(list(enumerate(maps)))}
         spatial = [i for i, m in enumerate(maps) if m.kind == SPATIAL]
-        if not spatial:
-            raise InputError(f"{source or 'dataflow'}: a cluster level has no SpatialMap: "
-                             + "; ".join(str(_d(m)) for m in maps))
-        if len(spatial) > 2:
-            raise InputError(f"{source or 'dataflow'}: more than two SpatialMaps in one cluster level: "
+        if not spatial or len(spatial) > 2:
+            problem = ("a cluster level has no SpatialMap" if not spatial
+                       else "more than two SpatialMaps in one cluster level")
+            raise InputError(f"{source or 'dataflow'}: {problem}: "
                              + "; ".join(str(_d(m)) for m in maps))
         self.spatial = maps[spatial[0]]
         self.edge_units = self._edge_units()

@@ -90,9 +90,7 @@ class FPGATiling(Problem):
         for key, items in groups.items():
             board, specs, budget = context[key]
             dsp_limit, bram_limit = budget.limits(board)
-            tilings = [t for _, t in items]
-            candidates = Candidates(np.array([t.Tm for t in tilings]), np.array([t.Tr for t in tilings]),
-                                    np.array([t.M_on for t in tilings]))
+            candidates = Candidates.concat([tiling.candidates() for _, tiling in items])
             cost = evaluate(specs, candidates, key[1], board, key[3])
             for j, (i, tiling) in enumerate(items):
                 rows[i] = {
