@@ -1,0 +1,186 @@
+"""The Eyeriss chip's row-stationary (RS) processing passes, priced for many foldings of a layer at once.
+
+Why a model of its own: the MAESTRO-style model (dse.cost.dataflow) keeps filters and whole input rows in L2 and
+charges every tensor against one NoC, so it cannot tell why the chip runs wide VGG-16 layers at 6 GMAC/s and narrow
+ones at 26 (docs/eyeriss.md). This model follows the chip's own pass structure (JSSC 2017 Sec. IV-V, ISCA 2016):
+
+- A PE set is R rows x e columns (one filter row per PE, e output rows side by side); the 12 x 14 array holds
+  r x t sets, r of them on different channels, t on different filters. A PE runs q channels of p filters over a
+  whole output row (F outputs) for each of n images in turn (n divides the batch). Scratch pads bound q*S (ifmap), p*q*S (filter), p (psum).
+- A pass takes q*r channels and p*t filters of one strip of e output rows; the layer is ceil(M/pt) filter groups x
+  ceil(E/e) strips x ceil(C/qr) channel groups x ceil(N/n) image groups of passes, in that loop order.
+- The global buffer (GLB) holds only ifmaps and psums: `glb_ifmap_bytes` for one pass's input rows (q*r channels x
+  ((e-1)U+R) rows x W, one image at a time) and the rest for the psums of n images x p*t filters x e x F. Psums
+  cross between GLB and array once per channel group; the ifmap rows come from DRAM for every pass, so inputs are
+  re-read once per filter group. Filters go from DRAM straight to the scratch pads, once per strip and image group.
+- Processing takes the larger of the PEs' MAC cycles and the GLB traffic over `glb_bw_bytes_per_cycle`; off-chip
+  transfers (ifmaps and ofmaps run-length coded, filters raw) move at `offchip_bw_bytes_per_s` and add to it when
+  `offchip_overlap` is none, as Table VI's total - processing latency shows.
+- Run-length coding (JSSC Sec. VI): a value and its run of up to `rlc_max_run` preceding zeros make one pair,
+  `rlc_pairs_per_word` pairs per `rlc_word_bits` word. `zeros` is the share of zero activations, workload data (a
+  property of the network's activations on its inputs, such as Table VI's zeros column), not a hardware number; with
+  zeros drawn independently a run of k zeros costs 1 + floor(k / (max_run + 1)) pairs.
+- Energy: ISCA 2016's normalized costs per access (MAC, scratch pad, array transfer, GLB, DRAM word) x `mac_j`.
+
+Of the foldings that fit, only those with the widest PE set that fits are kept: the chip strip-mines a layer's
+output rows at the array's width (JSSC Sec. V) and narrows a set only when a pass would not fit the GLB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dse.cost.record import Cost, checked
+from dse.errors import InputError
+from dse.hw.row_stationary import RowStationaryChip
+from dse.workload.layer import Layer, Op, Pass
+
+#: The folding parameters (JSSC's mapping parameters), in the order `Foldings` holds them.
+PARAMETERS = ("n", "p", "q", "r", "t", "e")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A conv or FC layer in the chip's terms: N images, M filters, C channels, R x S filters, stride U, padded
+    H x W inputs, E x F outputs."""
+
+    N: int
+    M: int
+    C: int
+    R: int
+    S: int
+    U: int
+    H: int
+    W: int
+    E: int
+    F: int
+
+
+@dataclass(frozen=True)
+class Foldings:
+    """Candidate foldings of one layer, one entry per candidate (int64 arrays)."""
+
+    n: np.ndarray
+    p: np.ndarray
+    q: np.ndarray
+    r: np.ndarray
+    t: np.ndarray
+    e: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.n)
+
+    def row(self, i: int) -> dict[str, int]:
+        return {name: int(getattr(self, name)[i]) for name in PARAMETERS}
+
+    @classmethod
+    def of(cls, mappings: list[dict[str, int]]) -> "Foldings":
+        return cls(*(np.array([m[name] for m in mappings], dtype=np.int64) for name in PARAMETERS))
+
+
+def supports(layer: Layer) -> bool:
+    """Forward dense convolutions and FC layers: what the chip's RS passes run."""
+    return (layer.pass_ is Pass.FORWARD and layer.op in (Op.CONV, Op.FC) and layer.groups == 1
+            and layer.macs > 0)
+
+
+def shape(layer: Layer) -> Shape:
+    if not supports(layer):
+        raise InputError(f"layer {layer.name}: the row-stationary model runs forward dense conv and fc layers, "
+                         f"not {layer.op.value} ({layer.pass_.value}, groups {layer.groups})")
+    if layer.op is Op.FC:
+        return Shape(layer.N, layer.K, layer.C, 1, 1, 1, 1, 1, 1, 1)
+    if layer.stride_y != layer.stride_x:
+        raise InputError(f"layer {layer.name}: the row-stationary model needs equal strides, "
+                         f"got {layer.stride_y} x {layer.stride_x}")
+    H, W = layer.Y + 2 * layer.pad_y, layer.X + 2 * layer.pad_x
+    U = layer.stride_y
+    return Shape(layer.N, layer.K, layer.C, layer.R, layer.S, U, H, W, (H - layer.R) // U + 1,
+                 (W - layer.S) // U + 1)
+
+
+def _grid(*axes: np.ndarray) -> list[np.ndarray]:
+    return [a.ravel() for a in np.meshgrid(*axes, indexing="ij")]
+
+
+def foldings(layer: Layer, chip: RowStationaryChip) -> Foldings:
+    """Every folding the array, the scratch pads and the GLB admit, at the widest PE set that admits one."""
+    s = shape(layer)
+    if s.R > chip.pe_rows:
+        raise InputError(f"layer {layer.name}: a {s.R}-row filter does not fit the {chip.pe_rows}-row PE array of "
+                         f"{chip.name}")
+    sets = [(r, t, e) for e in range(1, min(chip.pe_cols, s.E) + 1)
+            for r in range(1, min((chip.pe_rows // s.R) * (chip.pe_cols // e), s.C) + 1)
+            for t in range(1, min((chip.pe_rows // s.R) * (chip.pe_cols // e) // r, s.M) + 1)]
+    rte = np.array(sets, dtype=np.int64)
+    n, p, q, k = _grid(np.array([d for d in range(1, s.N + 1) if s.N % d == 0]), np.arange(1, min(chip.psum_spad_words, s.M) + 1),
+                       np.arange(1, min(chip.ifmap_spad_words // s.S, s.C) + 1), np.arange(len(rte)))
+    r, t, e = rte[k].T
+    fits = (p * q * s.S <= chip.filter_spad_words) & (p * t <= s.M) & (q * r <= s.C)
+    ifmap, psum = glb_need(s, chip, n, p, q, r, t, e)
+    fits &= (ifmap <= chip.glb_ifmap_bytes) & (psum <= chip.glb_bytes - chip.glb_ifmap_bytes)
+    if not fits.any():
+        raise InputError(f"layer {layer.name}: no row-stationary folding fits {chip.name} (one pass needs more "
+                         f"than its scratch pads or its {chip.glb_bytes:g}-byte GLB)")
+    keep = fits & (e == e[fits].max())
+    return Foldings(n[keep], p[keep], q[keep], r[keep], t[keep], e[keep])
+
+
+def glb_need(s: Shape, chip: RowStationaryChip, n, p, q, r, t, e) -> tuple[np.ndarray, np.ndarray]:
+    """GLB bytes one pass holds: its ifmap rows (one image at a time) and the psums of its n images."""
+    rows = (e - 1) * s.U + s.R
+    return q * r * rows * s.W * chip.word_bytes, n * p * t * e * s.F * chip.word_bytes
+
+
+def rlc_bytes_per_value(chip: RowStationaryChip, zeros: float | np.ndarray) -> np.ndarray:
+    """Off-chip bytes per activation under the chip's run-length code, zeros independent with probability `zeros`."""
+    z = np.clip(np.asarray(zeros, dtype=float), 0.0, 1.0)
+    period = chip.rlc_max_run + 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        long_runs = np.where(z < 1.0, z ** period / (1.0 - z ** period), 0.0)
+    pairs = (1.0 - z) * (1.0 + long_runs)
+    return pairs / chip.rlc_pairs_per_word * chip.rlc_word_bits / 8
+
+
+def evaluate(layer: Layer, chip: RowStationaryChip, folds: Foldings, zeros: float = 0.0,
+             out_zeros: float | None = None) -> Cost:
+    """Cost of `layer` under each folding (arrays, one entry per folding). `zeros` / `out_zeros`: shares of zero
+    input / output activations (workload data; out_zeros defaults to zeros)."""
+    s = shape(layer)
+    n, p, q, r, t, e = (getattr(folds, name).astype(float) for name in PARAMETERS)
+    wb = chip.word_bytes
+    strips, rows = np.ceil(s.E / e), (e - 1) * s.U + s.R
+    groups_m, groups_c, groups_n = np.ceil(s.M / (p * t)), np.ceil(s.C / (q * r)), np.ceil(s.N / n)
+    passes = groups_m * strips * groups_c * groups_n
+    compute_cycles = passes * n * s.F * p * q * s.S
+    outputs = float(s.N * s.M * s.E * s.F)
+    ifmap_words = groups_m * strips * rows * s.W * s.C * s.N  # DRAM -> GLB, then GLB -> array once
+    psum_words = outputs * (2 * groups_c - 1)  # written per channel group, read back for all but the first
+    glb_words = 2 * ifmap_words + psum_words + outputs  # + the finished ofmap read out to DRAM
+    glb_cycles = glb_words * wb / chip.glb_bw_bytes_per_cycle
+    filter_words = float(s.M * s.C * s.R * s.S) * strips * groups_n
+    dram_bytes = (ifmap_words * rlc_bytes_per_value(chip, zeros) + filter_words * wb
+                  + outputs * rlc_bytes_per_value(chip, zeros if out_zeros is None else out_zeros))
+    processing_s = np.maximum(compute_cycles, glb_cycles) / chip.clock_hz
+    offchip_s = dram_bytes / chip.offchip_bw_bytes_per_s
+    seconds = processing_s + offchip_s if chip.offchip_overlap == "none" else np.maximum(processing_s, offchip_s)
+    macs = float(layer.macs)
+    unit = chip.energy["mac_j"]
+    array_words = ifmap_words + psum_words + filter_words
+    energy = {"energy_mac_j": macs * chip.energy["mac_units"] * unit,
+              "energy_l1_j": 4 * macs * chip.energy["spad_units"] * unit,  # ifmap, filter, psum read + psum write
+              "energy_noc_j": array_words * chip.energy["array_units"] * unit,
+              "energy_l2_j": glb_words * chip.energy["glb_units"] * unit,
+              "energy_dram_j": dram_bytes / wb * chip.energy["dram_units"] * unit}
+    ifmap_need, psum_need = glb_need(s, chip, n, p, q, r, t, e)
+    cycles = seconds * chip.clock_hz
+    cost = Cost(cycles=cycles, seconds=seconds, energy_j=sum(energy.values()), **energy, macs=macs,
+                flops=2 * macs, dram_bytes=dram_bytes, utilization=macs / (cycles * chip.num_pes),
+                l1_bytes=(q * s.S + p * q * s.S + p) * wb, l2_bytes=ifmap_need + psum_need,
+                noc_bw_bytes_per_cycle=glb_words * wb / np.maximum(compute_cycles, glb_cycles),
+                offchip_bw_bytes_per_cycle=dram_bytes / cycles,
+                extra={"glb_access_bytes": glb_words * wb, "processing_s": processing_s, "offchip_s": offchip_s,
+                       "active_pes": s.R * e * r * t})
+    return checked(cost, "row-stationary", [layer.name])
