@@ -1,9 +1,14 @@
-"""The Eyeriss chip (JSSC 2017 Table VI, reference/eyeriss/vgg16_chip.csv) against the `eyeriss` accelerator, layer
-by layer: VGG-16's 13 conv layers at batch 3 in 16-bit words, each mapped by the latency search of `dse map`.
+"""The Eyeriss chip (JSSC 2017 Table VI, reference/eyeriss/vgg16_chip.csv) against dse's two descriptions of it,
+layer by layer: VGG-16's 13 conv layers at batch 3, each folded by the exact latency search of `dse map`.
+
+- `eyeriss-chip` (accelerators/row_stationary/): the chip's row-stationary passes (dse.cost.row_stationary), with
+  Table VI's share of zero activations as the run-length coder's input (workload data);
+- `eyeriss` (accelerators/dataflow/): the MAESTRO-style template model, for comparison.
 
     python benchmarks/eyeriss_chip.py [--plot docs/img/eyeriss_vgg16]
 
-Prints per layer the model's latency and DRAM traffic next to the chip's, and the ratios."""
+Prints per layer both models' latency and DRAM traffic next to the chip's, the ratios, the GLB traffic of the
+row-stationary model against the chip's, and the foldings found."""
 
 from __future__ import annotations
 
@@ -25,20 +30,34 @@ def chip_table() -> list[dict[str, str]]:
         return list(csv.DictReader(line for line in f if not line.startswith("#")))
 
 
-def model_rows() -> list[dict[str, float]]:
-    from dse.hw.dataflow import load_accelerator
-    from dse.search.dataflow_mapping import search
+def convs() -> list:
     from dse.workload import build
     from dse.workload.layer import Op
 
-    acc = load_accelerator("eyeriss")
-    convs = [dataclasses.replace(l, elem_bytes=2) for l in build("vgg16", batch=3).layers() if l.op is Op.CONV]
+    return [dataclasses.replace(l, elem_bytes=2) for l in build("vgg16", batch=3).layers() if l.op is Op.CONV]
+
+
+def row_stationary_rows(chip: list[dict[str, str]]) -> list[dict]:
+    from dse.hw.row_stationary import load_chip
+    from dse.search.row_stationary import search
+
+    acc = load_chip("eyeriss-chip")
+    zeros = [float(c["zeros_pct"]) / 100 for c in chip]
     out = []
-    for layer in convs:
-        r = search(layer, acc, "latency", exact_limit=10_000)  # the whole space, as dse map --trials cannot
-        out.append({"seconds": float(r.cost.seconds), "dram_bytes": float(r.cost.dram_bytes),
-                    "mapping": r.mapping, "fits": r.fits})
+    for i, layer in enumerate(convs()):
+        r = search(layer, acc, "latency", zeros[i], zeros[min(i + 1, len(zeros) - 1)])
+        out.append({"seconds": r.cost.seconds, "dram_bytes": r.cost.dram_bytes,
+                    "glb_bytes": r.cost.extra["glb_access_bytes"], "mapping": r.mapping})
     return out
+
+
+def maestro_rows() -> list[dict]:
+    from dse.hw.dataflow import load_accelerator
+    from dse.search.dataflow_mapping import search
+
+    acc = load_accelerator("eyeriss")
+    return [{"seconds": float(r.cost.seconds), "dram_bytes": float(r.cost.dram_bytes)}
+            for r in (search(layer, acc, "latency", exact_limit=10_000) for layer in convs())]
 
 
 def main() -> None:
@@ -47,28 +66,35 @@ def main() -> None:
     args = parser.parse_args()
     chip = chip_table()
     start = time.perf_counter()
-    model = model_rows()
+    rs = row_stationary_rows(chip)
     took = time.perf_counter() - start
-    print(f"{'layer':8s} {'chip ms':>8s} {'model ms':>9s} {'ratio':>6s} {'chip MB':>8s} {'model MB':>9s} {'ratio':>6s} mapping")
-    for c, m in zip(chip, model):
-        ms = m["seconds"] * 1e3
-        mb = m["dram_bytes"] / 1e6
+    maestro = maestro_rows()
+    print(f"{'layer':8s} {'chip ms':>8s} {'RS ms':>7s} {'ratio':>5s} {'MAESTRO':>8s} {'ratio':>5s} {'chip MB':>7s} "
+          f"{'RS MB':>6s} {'ratio':>5s} {'GLB chip':>8s} {'GLB RS':>7s} {'ratio':>5s}  folding (n,p,q,r,t,e)")
+    for c, m, old in zip(chip, rs, maestro):
+        ms, chip_ms = m["seconds"] * 1e3, float(c["total_latency_ms"])
         chip_mb = float(c["dram_mb"]) if c["dram_mb"] else float("nan")
-        mapping = ",".join(f"{k}={v}" for k, v in m["mapping"].items())
-        print(f"{c['layer']:8s} {float(c['total_latency_ms']):8.1f} {ms:9.1f} {ms / float(c['total_latency_ms']):6.2f} "
-              f"{chip_mb:8.1f} {mb:9.1f} {mb / chip_mb:6.2f} {mapping}{'' if m['fits'] else ' (no fit)'}")
+        folding = ",".join(str(v) for v in m["mapping"].values())
+        print(f"{c['layer']:8s} {chip_ms:8.1f} {ms:7.1f} {ms / chip_ms:5.2f} {old['seconds'] * 1e3:8.1f} "
+              f"{old['seconds'] * 1e3 / chip_ms:5.2f} {chip_mb:7.1f} {m['dram_bytes'] / 1e6:6.1f} "
+              f"{m['dram_bytes'] / 1e6 / chip_mb:5.2f} {float(c['glb_mb']):8.1f} {m['glb_bytes'] / 1e6:7.1f} "
+              f"{m['glb_bytes'] / 1e6 / float(c['glb_mb']):5.2f}  {folding}")
     chip_total = sum(float(c["total_latency_ms"]) for c in chip)
-    model_total = sum(m["seconds"] for m in model) * 1e3
-    within = sum(abs(m["seconds"] * 1e3 / float(c["total_latency_ms"]) - 1) <= 0.3 for c, m in zip(chip, model))
-    print(f"sum: chip {chip_total:.1f} ms, model {model_total:.1f} ms, ratio {model_total / chip_total:.3f}; "
-          f"{within}/13 layers within 30%; search took {took:.1f} s")
+    for name, rows in (("row-stationary (eyeriss-chip)", rs), ("MAESTRO-style (eyeriss)", maestro)):
+        total = sum(m["seconds"] for m in rows) * 1e3
+        within = sum(abs(m["seconds"] * 1e3 / float(c["total_latency_ms"]) - 1) <= 0.3 for c, m in zip(chip, rows))
+        dram = [m["dram_bytes"] / 1e6 / float(c["dram_mb"]) for c, m in zip(chip, rows) if c["dram_mb"]]
+        print(f"{name}: sum {total:.1f} ms vs chip {chip_total:.1f} ms, ratio {total / chip_total:.3f}; "
+              f"{within}/13 layers within 30%; DRAM within 30% on {sum(abs(d - 1) <= 0.3 for d in dram)}/{len(dram)}")
+    print(f"row-stationary folding search of the 13 layers took {took:.2f} s")
     if args.plot:
         from dse.plot.bars import plot_model_vs_reference
 
         paths = plot_model_vs_reference([c["layer"] for c in chip], [float(c["total_latency_ms"]) for c in chip],
-                                [m["seconds"] * 1e3 for m in model], args.plot,
-                                ylabel="latency per batch of 3 (ms)", reference_label="Eyeriss chip (JSSC 2017 Table VI)",
-                                model_label="dse model (eyeriss.yaml, dse map latency search)")
+                                        [m["seconds"] * 1e3 for m in rs], args.plot,
+                                        ylabel="latency per batch of 3 (ms)",
+                                        reference_label="Eyeriss chip (JSSC 2017 Table VI)",
+                                        model_label="dse row-stationary model (eyeriss-chip, dse map latency search)")
         print("wrote", ", ".join(str(p) for p in paths))
 
 
