@@ -1,5 +1,6 @@
 """The Eyeriss chip (JSSC 2017 Table VI, reference/eyeriss/vgg16_chip.csv) against dse's two descriptions of it,
-layer by layer: VGG-16's 13 conv layers at batch 3, each folded by the exact latency search of `dse map`.
+layer by layer: VGG-16's 13 conv layers at batch 3, each folded by the exact latency search of `dse map`; then the
+row-stationary model on the chip's AlexNet (Table V, alexnet_chip.csv, batch 4), which nothing was fitted on.
 
 - `eyeriss-chip` (accelerators/row_stationary/): the chip's row-stationary passes (dse.cost.row_stationary), with
   Table VI's share of zero activations as the run-length coder's input (workload data);
@@ -23,28 +24,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's t
 from tests.reference import REFERENCE  # noqa: E402
 
 CHIP = REFERENCE / "eyeriss" / "vgg16_chip.csv"
+ALEXNET = REFERENCE / "eyeriss" / "alexnet_chip.csv"
 
 
-def chip_table() -> list[dict[str, str]]:
-    with CHIP.open() as f:
+def chip_table(path: Path = CHIP) -> list[dict[str, str]]:
+    with path.open() as f:
         return list(csv.DictReader(line for line in f if not line.startswith("#")))
 
 
-def convs() -> list:
+def convs(network: str = "vgg16", batch: int = 3) -> list:
     from dse.workload import build
     from dse.workload.layer import Op
 
-    return [dataclasses.replace(l, elem_bytes=2) for l in build("vgg16", batch=3).layers() if l.op is Op.CONV]
+    return [dataclasses.replace(l, elem_bytes=2) for l in build(network, batch=batch).layers() if l.op is Op.CONV]
 
 
-def row_stationary_rows(chip: list[dict[str, str]]) -> list[dict]:
+def row_stationary_rows(chip: list[dict[str, str]], network: str = "vgg16", batch: int = 3) -> list[dict]:
     from dse.hw.row_stationary import load_chip
     from dse.search.row_stationary import search
 
     acc = load_chip("eyeriss-chip")
     zeros = [float(c["zeros_pct"]) / 100 for c in chip]
     out = []
-    for i, layer in enumerate(convs()):
+    for i, layer in enumerate(convs(network, batch)):
         r = search(layer, acc, "latency", zeros[i], zeros[min(i + 1, len(zeros) - 1)])
         out.append({"seconds": r.cost.seconds, "dram_bytes": r.cost.dram_bytes,
                     "glb_bytes": r.cost.extra["glb_access_bytes"], "mapping": r.mapping})
@@ -87,6 +89,19 @@ def main() -> None:
         print(f"{name}: sum {total:.1f} ms vs chip {chip_total:.1f} ms, ratio {total / chip_total:.3f}; "
               f"{within}/13 layers within 30%; DRAM within 30% on {sum(abs(d - 1) <= 0.3 for d in dram)}/{len(dram)}")
     print(f"row-stationary folding search of the 13 layers took {took:.2f} s")
+    alexnet = chip_table(ALEXNET)
+    print("\nAlexNet (JSSC Table V, batch 4; nothing fitted on it), row-stationary model:")
+    print(f"{'layer':8s} {'chip ms':>8s} {'RS ms':>7s} {'ratio':>5s} {'chip MB':>7s} {'RS MB':>6s} {'ratio':>5s} "
+          f"{'GLB chip':>8s} {'GLB RS':>7s} {'ratio':>5s}  folding (n,p,q,r,t,e)")
+    rs_alex = row_stationary_rows(alexnet, "alexnet_2012", 4)
+    for c, m in zip(alexnet, rs_alex):
+        ms, chip_ms, chip_mb = m["seconds"] * 1e3, float(c["total_latency_ms"]), float(c["dram_mb"])
+        print(f"{c['layer']:8s} {chip_ms:8.1f} {ms:7.1f} {ms / chip_ms:5.2f} {chip_mb:7.1f} {m['dram_bytes'] / 1e6:6.1f} "
+              f"{m['dram_bytes'] / 1e6 / chip_mb:5.2f} {float(c['glb_mb']):8.1f} {m['glb_bytes'] / 1e6:7.1f} "
+              f"{m['glb_bytes'] / 1e6 / float(c['glb_mb']):5.2f}  {','.join(str(v) for v in m['mapping'].values())}")
+    total = sum(m["seconds"] for m in rs_alex) * 1e3
+    chip_total = sum(float(c["total_latency_ms"]) for c in alexnet)
+    print(f"sum: chip {chip_total:.1f} ms, model {total:.1f} ms, ratio {total / chip_total:.3f}")
     if args.plot:
         from dse.plot.bars import plot_model_vs_reference
 

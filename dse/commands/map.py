@@ -175,6 +175,6 @@ def _run_row_stationary(args: argparse.Namespace) -> int:
           f"over {len(costed)} costed layers")
     skipped = Counter(l.op.value for l in layers if not supports(l))
     if skipped:
-        print("not costed (the row-stationary passes run forward dense conv and fc layers only): "
+        print("not costed (the row-stationary passes run forward conv and fc layers only): "
               + ", ".join(f"{n} {op}" for op, n in sorted(skipped.items())))
     return 0

@@ -2,28 +2,29 @@
 
 Why a model of its own: the MAESTRO-style model (dse.cost.dataflow) keeps filters and whole input rows in L2 and
 charges every tensor against one NoC, so it cannot tell why the chip runs wide VGG-16 layers at 6 GMAC/s and narrow
-ones at 26 (docs/eyeriss.md). This model follows the chip's own pass structure (JSSC 2017 Sec. IV-V, ISCA 2016):
+ones at 26 (docs/eyeriss.md). This model follows the chip's own pass structure (JSSC 2017, ISCA 2016):
 
 - A PE set is R rows x e columns (one filter row per PE, e output rows side by side); the 12 x 14 array holds
   r x t sets, r of them on different channels, t on different filters. A PE runs q channels of p filters over a
   whole output row (F outputs) for each of n images in turn (n divides the batch). Scratch pads bound q*S (ifmap), p*q*S (filter), p (psum).
 - A pass takes q*r channels and p*t filters of one strip of e output rows; the layer is ceil(M/pt) filter groups x
   ceil(E/e) strips x ceil(C/qr) channel groups x ceil(N/n) image groups of passes, in that loop order.
-- The global buffer (GLB) holds only ifmaps and psums: `glb_ifmap_bytes` for one pass's input rows (q*r channels x
-  ((e-1)U+R) rows x W, one image at a time) and the rest for the psums of n images x p*t filters x e x F. Psums
+- The global buffer (GLB) holds only ifmaps and psums: `glb_ifmap_bytes` (more only if a layer's smallest pass
+  needs more) for one pass's input rows (q*r channels x ((e-1)U+R) rows x W, one image at a time) and the rest for
+  the psums of n images x p*t filters x e x F. Psums
   cross between GLB and array once per channel group; the ifmap rows come from DRAM for every pass, so inputs are
   re-read once per filter group. Filters go from DRAM straight to the scratch pads, once per strip and image group.
 - Processing takes the larger of the PEs' MAC cycles and the GLB traffic over `glb_bw_bytes_per_cycle`; off-chip
   transfers (ifmaps and ofmaps run-length coded, filters raw) move at `offchip_bw_bytes_per_s` and add to it when
   `offchip_overlap` is none, as Table VI's total - processing latency shows.
-- Run-length coding (JSSC Sec. VI): a value and its run of up to `rlc_max_run` preceding zeros make one pair,
+- Run-length coding (JSSC): a value and its run of up to `rlc_max_run` preceding zeros make one pair,
   `rlc_pairs_per_word` pairs per `rlc_word_bits` word. `zeros` is the share of zero activations, workload data (a
   property of the network's activations on its inputs, such as Table VI's zeros column), not a hardware number; with
   zeros drawn independently a run of k zeros costs 1 + floor(k / (max_run + 1)) pairs.
 - Energy: ISCA 2016's normalized costs per access (MAC, scratch pad, array transfer, GLB, DRAM word) x `mac_j`.
 
 Of the foldings that fit, only those with the widest PE set that fits are kept: the chip strip-mines a layer's
-output rows at the array's width (JSSC Sec. V) and narrows a set only when a pass would not fit the GLB.
+output rows at the array's width (JSSC) and narrows a set only when a pass would not fit the GLB.
 """
 
 from __future__ import annotations
@@ -43,9 +44,10 @@ PARAMETERS = ("n", "p", "q", "r", "t", "e")
 
 @dataclass(frozen=True)
 class Shape:
-    """A conv or FC layer in the chip's terms: N images, M filters, C channels, R x S filters, stride U, padded
-    H x W inputs, E x F outputs."""
+    """A conv or FC layer in the chip's terms: N images, M filters and C channels per group of G (a grouped conv is
+    G convolutions run one after another), R x S filters, stride U, padded H x W inputs, E x F outputs."""
 
+    G: int
     N: int
     M: int
     C: int
@@ -81,23 +83,23 @@ class Foldings:
 
 
 def supports(layer: Layer) -> bool:
-    """Forward dense convolutions and FC layers: what the chip's RS passes run."""
-    return (layer.pass_ is Pass.FORWARD and layer.op in (Op.CONV, Op.FC) and layer.groups == 1
-            and layer.macs > 0)
+    """Forward convolutions (grouped and depthwise ones group by group) and FC layers: what the chip's RS passes run."""
+    return layer.pass_ is Pass.FORWARD and layer.op in (Op.CONV, Op.DWCONV, Op.FC) and layer.macs > 0
 
 
 def shape(layer: Layer) -> Shape:
     if not supports(layer):
-        raise InputError(f"layer {layer.name}: the row-stationary model runs forward dense conv and fc layers, "
-                         f"not {layer.op.value} ({layer.pass_.value}, groups {layer.groups})")
+        raise InputError(f"layer {layer.name}: the row-stationary model runs forward conv and fc layers, "
+                         f"not {layer.op.value} ({layer.pass_.value})")
     if layer.op is Op.FC:
-        return Shape(layer.N, layer.K, layer.C, 1, 1, 1, 1, 1, 1, 1)
+        return Shape(1, layer.N, layer.K, layer.C, 1, 1, 1, 1, 1, 1, 1)
     if layer.stride_y != layer.stride_x:
         raise InputError(f"layer {layer.name}: the row-stationary model needs equal strides, "
                          f"got {layer.stride_y} x {layer.stride_x}")
     H, W = layer.Y + 2 * layer.pad_y, layer.X + 2 * layer.pad_x
     U = layer.stride_y
-    return Shape(layer.N, layer.K, layer.C, layer.R, layer.S, U, H, W, (H - layer.R) // U + 1,
+    G = layer.groups
+    return Shape(G, layer.N, layer.K // G, layer.C // G, layer.R, layer.S, U, H, W, (H - layer.R) // U + 1,
                  (W - layer.S) // U + 1)
 
 
@@ -120,12 +122,19 @@ def foldings(layer: Layer, chip: RowStationaryChip) -> Foldings:
     r, t, e = rte[k].T
     fits = (p * q * s.S <= chip.filter_spad_words) & (p * t <= s.M) & (q * r <= s.C)
     ifmap, psum = glb_need(s, chip, n, p, q, r, t, e)
-    fits &= (ifmap <= chip.glb_ifmap_bytes) & (psum <= chip.glb_bytes - chip.glb_ifmap_bytes)
+    space = ifmap_space(s, chip)
+    fits &= (ifmap <= space) & (psum <= chip.glb_bytes - space)
     if not fits.any():
         raise InputError(f"layer {layer.name}: no row-stationary folding fits {chip.name} (one pass needs more "
                          f"than its scratch pads or its {chip.glb_bytes:g}-byte GLB)")
     keep = fits & (e == e[fits].max())
     return Foldings(n[keep], p[keep], q[keep], r[keep], t[keep], e[keep])
+
+
+def ifmap_space(s: Shape, chip: RowStationaryChip) -> float:
+    """GLB bytes for ifmaps: `glb_ifmap_bytes`, or the rows of the smallest pass (one channel, one output row) of a
+    layer whose rows need more (AlexNet's CONV1: 11 rows of 227; the chip's GLB split is configurable)."""
+    return max(chip.glb_ifmap_bytes, s.R * s.W * chip.word_bytes)
 
 
 def glb_need(s: Shape, chip: RowStationaryChip, n, p, q, r, t, e) -> tuple[np.ndarray, np.ndarray]:
@@ -154,13 +163,13 @@ def evaluate(layer: Layer, chip: RowStationaryChip, folds: Foldings, zeros: floa
     strips, rows = np.ceil(s.E / e), (e - 1) * s.U + s.R
     groups_m, groups_c, groups_n = np.ceil(s.M / (p * t)), np.ceil(s.C / (q * r)), np.ceil(s.N / n)
     passes = groups_m * strips * groups_c * groups_n
-    compute_cycles = passes * n * s.F * p * q * s.S
-    outputs = float(s.N * s.M * s.E * s.F)
-    ifmap_words = groups_m * strips * rows * s.W * s.C * s.N  # DRAM -> GLB, then GLB -> array once
+    compute_cycles = s.G * passes * n * s.F * p * q * s.S
+    outputs = float(s.G * s.N * s.M * s.E * s.F)
+    ifmap_words = s.G * groups_m * strips * rows * s.W * s.C * s.N  # DRAM -> GLB, then GLB -> array once
     psum_words = outputs * (2 * groups_c - 1)  # written per channel group, read back for all but the first
     glb_words = 2 * ifmap_words + psum_words + outputs  # + the finished ofmap read out to DRAM
     glb_cycles = glb_words * wb / chip.glb_bw_bytes_per_cycle
-    filter_words = float(s.M * s.C * s.R * s.S) * strips * groups_n
+    filter_words = float(s.G * s.M * s.C * s.R * s.S) * strips * groups_n
     dram_bytes = (ifmap_words * rlc_bytes_per_value(chip, zeros) + filter_words * wb
                   + outputs * rlc_bytes_per_value(chip, zeros if out_zeros is None else out_zeros))
     processing_s = np.maximum(compute_cycles, glb_cycles) / chip.clock_hz

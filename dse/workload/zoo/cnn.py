@@ -214,8 +214,29 @@ def ef_train_alexnet(batch: int = 1) -> Workload:
     return b.build()
 
 
+def alexnet_2012(batch: int = 1) -> Workload:
+    """AlexNet as Krizhevsky et al. (NIPS 2012) split it over two GPUs: conv2, conv4, conv5 in 2 groups, 3x227x227.
+
+    The shapes the Eyeriss chip ran (JSSC 2017 Table V: 0.42, 0.90, 0.60, 0.45, 0.30 GMAC per batch of 4); LRN is
+    left out (it moves no MACs)."""
+    b = Builder("alexnet_2012", batch, (3, 227, 227))
+    for i, (K, R, stride, pad, groups, pool) in enumerate(
+            [(96, 11, 4, 0, 1, True), (256, 5, 1, 2, 2, True), (384, 3, 1, 1, 1, False), (384, 3, 1, 1, 2, False),
+             (256, 3, 1, 1, 2, True)], start=1):
+        b.conv(f"conv{i}", K, R, stride, pad, groups=groups)
+        b.act(f"relu{i}")
+        if pool:
+            b.pool(f"pool{i}", 3, 2)
+    for i, width in enumerate([4096, 4096, 1000], start=6):
+        b.fc(f"fc{i}", width)
+        if i < 8:
+            b.act(f"fc{i}_relu")
+    return b.build()
+
+
 MODELS = {
     "alexnet": alexnet,
+    "alexnet_2012": alexnet_2012,
     "vgg16": vgg16,
     "vgg16_bn": vgg16_bn,
     "resnet18": resnet18,

@@ -62,7 +62,7 @@ def test_wide_rows_narrow_the_pe_sets() -> None:
 
 
 def test_layers_it_does_not_run() -> None:
-    with pytest.raises(InputError, match="layer pool: the row-stationary model runs forward dense conv and fc"):
+    with pytest.raises(InputError, match="layer pool: the row-stationary model runs forward conv and fc"):
         foldings(Layer("pool", Op.MAXPOOL, N=1, C=4, Y=8, X=8, R=2, S=2), CHIP)
     with pytest.raises(InputError, match="13-row filter does not fit the 12-row PE array"):
         foldings(Layer("big", Op.CONV, N=1, K=4, C=2, Y=20, X=20, R=13, S=13), CHIP)
@@ -92,3 +92,13 @@ def test_costs_come_in_one_record_per_folding() -> None:
     assert np.shape(cost.seconds) == (len(f),) and (cost.energy_j > 0).all()
     assert np.allclose(cost.energy_j, cost.energy_mac_j + cost.energy_l1_j + cost.energy_noc_j + cost.energy_l2_j
                        + cost.energy_dram_j)
+
+
+def test_a_grouped_conv_is_its_groups_one_after_another() -> None:
+    """AlexNet's CONV2 in 2 groups costs exactly twice one group (C 48, M 128) under the same folding."""
+    grouped = Layer("g", Op.CONV, N=4, K=256, C=96, Y=27, X=27, R=5, S=5, pad_y=2, pad_x=2, groups=2)
+    single = dataclasses.replace(grouped, K=128, C=48, groups=1)
+    folds = foldings(single, CHIP)
+    two, one = evaluate(grouped, CHIP, folds, 0.4), evaluate(single, CHIP, folds, 0.4)
+    for field in ("seconds", "dram_bytes", "energy_j"):
+        assert np.allclose(getattr(two, field), 2 * getattr(one, field)), field
