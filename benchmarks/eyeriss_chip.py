@@ -96,8 +96,8 @@ def main() -> None:
     rs_alex = row_stationary_rows(alexnet, "alexnet_2012", 4)
     for c, m in zip(alexnet, rs_alex):
         ms, chip_ms, chip_mb = m["seconds"] * 1e3, float(c["total_latency_ms"]), float(c["dram_mb"])
-        print(f"{c['layer']:8s} {chip_ms:8.1f} {ms:7.1f} {ms / chip_ms:5.2f} {chip_mb:7.1f} {m['dram_bytes'] / 1e6:6.1f} "
-              f"{m['dram_bytes'] / 1e6 / chip_mb:5.2f} {float(c['glb_mb']):8.1f} {m['glb_bytes'] / 1e6:7.1f} "
+        print(f"{c['layer']:8s} {chip_ms:8.1f} {ms:7.1f} {ms / chip_ms:5.2f} {chip_mb:7.1f} "
+              f"{m['dram_bytes'] / 1e6:6.1f} {m['dram_bytes'] / 1e6 / chip_mb:5.2f} {float(c['glb_mb']):8.1f} {m['glb_bytes'] / 1e6:7.1f} "
               f"{m['glb_bytes'] / 1e6 / float(c['glb_mb']):5.2f}  {','.join(str(v) for v in m['mapping'].values())}")
     total = sum(m["seconds"] for m in rs_alex) * 1e3
     chip_total = sum(float(c["total_latency_ms"]) for c in alexnet)

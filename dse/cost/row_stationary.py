@@ -6,14 +6,15 @@ ones at 26 (docs/eyeriss.md). This model follows the chip's own pass structure (
 
 - A PE set is R rows x e columns (one filter row per PE, e output rows side by side); the 12 x 14 array holds
   r x t sets, r of them on different channels, t on different filters. A PE runs q channels of p filters over a
-  whole output row (F outputs) for each of n images in turn (n divides the batch). Scratch pads bound q*S (ifmap), p*q*S (filter), p (psum).
+  whole output row (F outputs) for each of n images in turn (n divides the batch). Scratch pads bound q*S
+  (ifmap), p*q*S (filter) and p (psum).
 - A pass takes q*r channels and p*t filters of one strip of e output rows; the layer is ceil(M/pt) filter groups x
   ceil(E/e) strips x ceil(C/qr) channel groups x ceil(N/n) image groups of passes, in that loop order.
 - The global buffer (GLB) holds only ifmaps and psums: `glb_ifmap_bytes` (more only if a layer's smallest pass
-  needs more) for one pass's input rows (q*r channels x ((e-1)U+R) rows x W, one image at a time) and the rest for
-  the psums of n images x p*t filters x e x F. Psums
-  cross between GLB and array once per channel group; the ifmap rows come from DRAM for every pass, so inputs are
-  re-read once per filter group. Filters go from DRAM straight to the scratch pads, once per strip and image group.
+  needs more) for one pass's input rows (q*r channels x ((e-1)U+R) rows x W, one image at a time) and the rest
+  for the psums of n images x p*t filters x e x F. Psums cross between GLB and array once per channel group; the
+  ifmap rows come from DRAM for every pass, so inputs are re-read once per filter group. Filters go from DRAM
+  straight to the scratch pads, once per strip and image group.
 - Processing takes the larger of the PEs' MAC cycles and the GLB traffic over `glb_bw_bytes_per_cycle`; off-chip
   transfers (ifmaps and ofmaps run-length coded, filters raw) move at `offchip_bw_bytes_per_s` and add to it when
   `offchip_overlap` is none, as Table VI's total - processing latency shows.
@@ -117,7 +118,8 @@ def foldings(layer: Layer, chip: RowStationaryChip) -> Foldings:
             for r in range(1, min((chip.pe_rows // s.R) * (chip.pe_cols // e), s.C) + 1)
             for t in range(1, min((chip.pe_rows // s.R) * (chip.pe_cols // e) // r, s.M) + 1)]
     rte = np.array(sets, dtype=np.int64)
-    n, p, q, k = _grid(np.array([d for d in range(1, s.N + 1) if s.N % d == 0]), np.arange(1, min(chip.psum_spad_words, s.M) + 1),
+    images = np.array([d for d in range(1, s.N + 1) if s.N % d == 0])
+    n, p, q, k = _grid(images, np.arange(1, min(chip.psum_spad_words, s.M) + 1),
                        np.arange(1, min(chip.ifmap_spad_words // s.S, s.C) + 1), np.arange(len(rte)))
     r, t, e = rte[k].T
     fits = (p * q * s.S <= chip.filter_spad_words) & (p * t <= s.M) & (q * r <= s.C)
