@@ -28,14 +28,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from dse.errors import InputError
 from dse.hls import golden
 from dse.hls.generate import TILING_FILE, spans
 from dse.hls.golden import Buffers, KernelLayer
 from dse.hw.fpga import load_board
 from dse.identifiers import check_identifier
+from dse.inputs import read_yaml
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ def _files(project: Path) -> tuple[str, str, str, dict]:
     tiling = project / TILING_FILE
     if not tiling.is_file():
         raise InputError(f"{project}: not a generated HLS project (no {TILING_FILE}); run `dse hls generate` first")
-    data = yaml.safe_load(tiling.read_text())
+    data = read_yaml(tiling, "tiling file")
     if not isinstance(data, dict) or not isinstance(data.get("network"), str):
         raise InputError(f"{tiling}: field network missing")
     top = f"{data['network']}_train"

@@ -179,6 +179,13 @@ def from_hf_config(source: str | Path | dict, stage: str | None = None, seq_len:
                    context: int | None = None, batch: int | None = None, rank: int = LORA_RANK,
                    name: str | None = None) -> Workload:
     """A stage graph straight from a Hugging Face config.json (a path or a parsed dict); options left None take
-    their defaults (prefill, 512 tokens, batch 1), so callers pass what the user gave."""
-    return decoder_graph(read_config(source), stage or "prefill", 512 if seq_len is None else seq_len, context,
-                         1 if batch is None else batch, rank, name)
+    their defaults (prefill, 512 tokens, batch 1), so callers pass what the user gave. A layer the config's counts
+    make out of range (a hidden size of 2**40) is an InputError naming the file."""
+    cfg = read_config(source)
+    try:
+        return decoder_graph(cfg, stage or "prefill", 512 if seq_len is None else seq_len, context,
+                             1 if batch is None else batch, rank, name)
+    except InputError as exc:
+        if isinstance(source, dict):
+            raise
+        raise InputError(f"{source}: {exc}") from None

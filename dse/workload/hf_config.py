@@ -9,12 +9,12 @@ RoPE parameters, dropout, token ids and dtypes change no count and are ignored.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dse.errors import InputError
+from dse.inputs import read_json
 
 #: model_type -> (tied embeddings when the file does not say, q/k/v projections carry a bias, embeddings are
 #: multiplied by sqrt(hidden)). Defaults are the transformers config classes' own defaults; Qwen2's attention
@@ -81,7 +81,7 @@ def parse_config(data: Any, where: str, name: str) -> DecoderConfig:
     if not isinstance(data, dict):
         raise InputError(f"{where}: a Hugging Face config must be a JSON object, got {type(data).__name__}")
     family = data.get("model_type")
-    if family not in FAMILIES:
+    if not isinstance(family, str) or family not in FAMILIES:
         raise InputError(f"{where}: field model_type {family!r} is not a supported decoder family; "
                          f"supported: {', '.join(FAMILIES)}")
     tied_default, qkv_bias, scale = FAMILIES[family]
@@ -95,7 +95,7 @@ def parse_config(data: Any, where: str, name: str) -> DecoderConfig:
                          f"and no head_dim is given")
     head_dim = _count(where, data, "head_dim", hidden // heads)
     act = data.get("hidden_activation") or data.get("hidden_act", "silu")
-    if act not in ACTIVATIONS:
+    if not isinstance(act, str) or act not in ACTIVATIONS:
         raise InputError(f"{where}: field hidden_act {act!r} is not supported; supported: {', '.join(ACTIVATIONS)}")
     attention_bias = _flag(where, data, "attention_bias", False)
     return DecoderConfig(
@@ -112,11 +112,6 @@ def read_config(source: str | Path | dict, name: str | None = None) -> DecoderCo
     if isinstance(source, dict):
         return parse_config(source, "config", name or "decoder")
     path = Path(source)
-    if not path.is_file():
-        raise InputError(f"Hugging Face config {str(path)!r} does not exist")
-    try:
-        data = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: not valid JSON ({err})") from None
+    data = read_json(path, "Hugging Face config")
     stem = path.stem if path.stem != "config" else path.parent.name or "decoder"
     return parse_config(data, str(path), name or stem)

@@ -9,13 +9,13 @@ rejected by name rather than ignored.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dse.errors import InputError
+from dse.inputs import read_json
 
 if TYPE_CHECKING:
     from dse.workload.graph import Workload
@@ -88,8 +88,8 @@ HF_CONFIG_KEYS = ("model_type", "architectures")
 
 def _json_kind(path: Path) -> str:
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+        data = read_json(path)
+    except InputError:
         return "workload-file"  # its own reader reports the error with the file's name
     if isinstance(data, dict) and any(key in data for key in HF_CONFIG_KEYS):
         return "hf-config"
@@ -119,7 +119,8 @@ def load_workload(spec: str, *, batch: int | None = None, seq_len: int | None = 
     spec = str(spec)
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0):
         raise InputError(f"{where} {spec}: batch must be a positive integer, got {batch!r}")
-    shapes = parse_input_shapes(input_shapes, where) if input_shapes not in (None, [], (), {}) else None
+    shape_where = "input_shape" if Options(where=where).from_config else "--input-shape"
+    shapes = parse_input_shapes(input_shapes, shape_where) if input_shapes not in (None, [], (), {}) else None
     options = Options(batch, seq_len, shapes, where, stage, context)
     kind = kind_of(spec)
     if kind == "zoo":

@@ -9,14 +9,12 @@ columns that `show --json` also prints (macs, flops, params, bytes, output dims)
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dse.errors import InputError
+from dse.inputs import read_json, read_yaml
 from dse.workload.graph import Workload, check_acyclic, rebatch, validate
 from dse.workload.layer import Layer, Op, Pass
 
@@ -45,14 +43,7 @@ def layer_records(workload: Workload) -> list[dict[str, Any]]:
 
 
 def _read(path: Path) -> Any:
-    if not path.is_file():
-        raise InputError(f"workload file {str(path)!r} does not exist")
-    text = path.read_text()
-    try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} ({first})") from None
+    return read_json(path, "workload file") if path.suffix == ".json" else read_yaml(path, "workload file")
 
 
 def _value(path: Path, where: str, key: str, value: Any) -> Any:

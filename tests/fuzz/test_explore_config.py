@@ -71,6 +71,13 @@ def ends(dist) -> list[Any]:
 @example(data=_with(("studies", "h2h", "problem"), ["h2h-mapping"]))  # unhashable problem name: TypeError
 @example(data=_with(("seed",), -1))  # numpy seeds are 32-bit unsigned
 def test_explore_config(data: bytes) -> None:
+    check_config(data)
+
+
+def check_config(data: bytes) -> None:
+    """The config loads or fails in one line naming the file; each study's problem accepts its fixed values or
+    fails naming the file or problem; the ends of each sweep price to finite, non-negative metrics or fail naming
+    the file, problem or parameter."""
     from dse.explore.config import load_config
 
     with workspace() as folder:
@@ -82,6 +89,26 @@ def test_explore_config(data: bytes) -> None:
                 for value in ends(dist):
                     point = {k: ends(d)[0] for k, d in spec.sweep.items()} | {name: value}
                     check_loader(lambda: evaluate_points(problem, spec, [point]), [str(path), spec.problem, name])
+
+
+#: A `dataflow-accelerator` study on LeNet-10 (the smallest zoo CNN: each design prices in milliseconds) over every
+#: design parameter the problem sweeps, its workload and template given in `fixed`.
+DATAFLOW = {"seed": 1, "studies": {
+    "codesign": {"problem": "dataflow-accelerator", "sampler": "nsga2", "trials": 4,
+                 "fixed": {"workload": "lenet10", "batch": 1, "training": False, "tech": "65nm",
+                           "mapping_objective": "edp"},
+                 "sweep": {"dataflow": ["eyeriss", "shidiannao"], "num_pes": [64, 256],
+                           "l1_bytes": [256, 1024], "l2_bytes": {"low": 32768, "high": 262144},
+                           "noc_bw_bytes_per_cycle": [16, 64], "offchip_bw_bytes_per_s": [1.6e9, 2.56e10],
+                           "clock_hz": {"low": 2.0e8, "high": 1.0e9}},
+                 "objectives": ["latency_s", {"energy_j": "minimize"}, "area_mm2"],
+                 "constraints": {"area_mm2": "<= 100", "power_w": "<= 5"}},
+}}
+
+
+@given(data=yaml_files(DATAFLOW))
+def test_dataflow_accelerator_config(data: bytes) -> None:
+    check_config(data)
 
 
 @pytest.mark.parametrize("data, message", [

@@ -6,9 +6,18 @@ legal work, not bad input; everything else is (zero, signs, NaN, inf, huge, junk
 
 from __future__ import annotations
 
+import atexit
+import functools
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+import dse
+from dse.cli import main
 from dse.inputs import MAX_BATCH, MAX_SEQ_LEN, MAX_TRIALS
 
 from .harness import check_run, run_cli, workspace, write_input
@@ -103,3 +112,56 @@ def test_the_issues_huge_batch_exits_2_with_one_line() -> None:
                        "99999999999999999999"], folder)
         check_run(run, ["--batch"])
         assert run.code == 2 and "argument --batch: must be an integer in [1, 1000000]" in run.stderr
+
+
+#: A shipped decoder config cut to two layers (every count but the layer count as shipped; an example stays cheap).
+LLM = json.dumps({**json.loads((Path(dse.__file__).parent / "workload" / "zoo" / "configs" / "qwen2.5-0.5b.json")
+                               .read_text()), "num_hidden_layers": 2})
+BITS = {"--weight-bits": ["32", "16", "8", "4"], "--act-bits": ["32", "16", "8"], "--kv-bits": ["32", "16", "8", "4"]}
+TEXT_CHOICES = {"--stage": ["prefill", "decode", "lora"], "--precision": ["fp32", "fp16", "int8", "bf16", "FP16"],
+                "--platform": ["jetson-nano", "orin-nano", "xavier-nx", "ddr3-pim", "pynq-z1", "in/llm.json"]}
+ROOFLINE_NUMBERS = {"--batch": (64, MAX_BATCH), "--seq-len": (4096, MAX_SEQ_LEN), "--context": (4096, MAX_SEQ_LEN)}
+
+
+@st.composite
+def roofline_argv(draw: st.DrawFn) -> list[str]:
+    """`dse roofline` on the small LLM config or LeNet-10 with a few of its options, each right or wrong."""
+    argv = ["roofline", "--workload", draw(st.sampled_from(["in/llm.json", "lenet10"])), "--json"]
+    platform = draw(st.sampled_from(TEXT_CHOICES["--platform"]) | st.text(max_size=8))
+    argv.append(f"--platform={platform}")
+    for option in draw(st.sets(st.sampled_from([*ROOFLINE_NUMBERS, *BITS, "--stage", "--precision"]), max_size=4)):
+        if option in ROOFLINE_NUMBERS:
+            value = draw(values(int, *ROOFLINE_NUMBERS[option]))
+        else:
+            right = BITS.get(option) or TEXT_CHOICES[option]
+            value = draw(st.sampled_from(right) | st.sampled_from(JUNK) | st.text(max_size=6))
+        argv.append(f"{option}={value}")
+    return argv
+
+
+@given(argv=roofline_argv())
+def test_roofline_options(argv: list[str]) -> None:
+    with workspace() as folder:
+        write_input(folder, "llm.json", LLM)
+        run = run_cli(argv, folder)
+        check_run(run, [a.split("=")[0] for a in argv if a.startswith("--")] + ["in/llm.json", "lenet10"])
+
+
+@functools.cache
+def _trained_project() -> Path:
+    """The smallest shipped tiling's HLS project, generated and built once (its first `make train` compiles)."""
+    folder = Path(tempfile.mkdtemp(prefix="dse-fuzz-hls-"))
+    atexit.register(shutil.rmtree, folder, True)
+    tiling = Path(__file__).parents[1] / "hls" / "fixtures" / "pynq_small.yaml"
+    assert main(["hls", "generate", "--tiling", str(tiling), "--out", str(folder / "prj")]) == 0
+    assert main(["hls", "run", str(folder / "prj"), "--steps", "1"]) == 0
+    return folder / "prj"
+
+
+@given(steps=values(int, 3, MAX_TRIALS))
+def test_hls_run_steps(steps: str) -> None:
+    """`dse hls run --steps`: legal step counts up to 3 (each step is a C-simulated SGD step), the rest wrong."""
+    project = _trained_project()
+    with workspace() as folder:
+        run = run_cli(["hls", "run", str(project), f"--steps={steps}", "--json"], folder)
+        check_run(run, ["--steps"])
