@@ -72,7 +72,7 @@ def main() -> None:
     took = time.perf_counter() - start
     maestro = maestro_rows()
     print(f"{'layer':8s} {'chip ms':>8s} {'RS ms':>7s} {'ratio':>5s} {'MAESTRO':>8s} {'ratio':>5s} {'chip MB':>7s} "
-          f"{'RS MB':>6s} {'ratio':>5s} {'GLB chip':>8s} {'GLB RS':>7s} {'ratio':>5s}  folding (n,p,q,r,t,e)")
+          f"{'RS MB':>6s} {'ratio':>5s} {'GLB chip':>8s} {'GLB RS':>7s} {'ratio':>5s}  folding (n,p,q,r,t,e,m)")
     for c, m, old in zip(chip, rs, maestro):
         ms, chip_ms = m["seconds"] * 1e3, float(c["total_latency_ms"])
         chip_mb = float(c["dram_mb"]) if c["dram_mb"] else float("nan")
@@ -92,7 +92,7 @@ def main() -> None:
     alexnet = chip_table(ALEXNET)
     print("\nAlexNet (JSSC Table V, batch 4; nothing fitted on it), row-stationary model:")
     print(f"{'layer':8s} {'chip ms':>8s} {'RS ms':>7s} {'ratio':>5s} {'chip MB':>7s} {'RS MB':>6s} {'ratio':>5s} "
-          f"{'GLB chip':>8s} {'GLB RS':>7s} {'ratio':>5s}  folding (n,p,q,r,t,e)")
+          f"{'GLB chip':>8s} {'GLB RS':>7s} {'ratio':>5s}  folding (n,p,q,r,t,e,m)")
     rs_alex = row_stationary_rows(alexnet, "alexnet_2012", 4)
     for c, m in zip(alexnet, rs_alex):
         ms, chip_ms, chip_mb = m["seconds"] * 1e3, float(c["total_latency_ms"]), float(c["dram_mb"])

@@ -164,7 +164,7 @@ def _run_row_stationary(args: argparse.Namespace) -> int:
         return 0
     print(f"{args.workload} on {chip.name} (row-stationary, {chip.pe_rows} x {chip.pe_cols} PEs), objective "
           f"{args.objective}, foldings chosen per {args.scope}")
-    print(f"{'layer':28s} {'folding (n,p,q,r,t,e)':24s} {'cycles':>12s} {'ms':>9s} {'DRAM MB':>8s} {'energy uJ':>10s}")
+    print(f"{'layer':28s} {'folding (n,p,q,r,t,e,m)':24s} {'cycles':>12s} {'ms':>9s} {'DRAM MB':>8s} {'energy uJ':>10s}")
     for r in rows:
         if not r["costed"]:
             continue

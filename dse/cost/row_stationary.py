@@ -8,13 +8,17 @@ ones at 26 (docs/eyeriss.md). This model follows the chip's own pass structure (
   r x t sets, r of them on different channels, t on different filters. A PE runs q channels of p filters over a
   whole output row (F outputs) for each of n images in turn (n divides the batch). Scratch pads bound q*S
   (ifmap), p*q*S (filter) and p (psum).
-- A pass takes q*r channels and p*t filters of one strip of e output rows; the layer is ceil(M/pt) filter groups x
-  ceil(E/e) strips x ceil(C/qr) channel groups x ceil(N/n) image groups of passes, in that loop order.
+- A pass takes q*r channels and p*t filters of one strip of e output rows. JSSC's mapping parameter m is the number
+  of filters (ofmap channels) whose psums the GLB keeps: the passes loop over the m/(pt) filter groups of a GLB
+  group, then the ceil(C/qr) channel groups, then the ceil(E/e) strips, then the ceil(M/m) GLB groups, and the
+  ceil(N/n) image groups outermost.
 - The global buffer (GLB) holds only ifmaps and psums: `glb_ifmap_bytes` (more only if a layer's smallest pass
-  needs more) for one pass's input rows (q*r channels x ((e-1)U+R) rows x W, one image at a time) and the rest
-  for the psums of n images x p*t filters x e x F. Psums cross between GLB and array once per channel group; the
-  ifmap rows come from DRAM for every pass, so inputs are re-read once per filter group. Filters go from DRAM
-  straight to the scratch pads, once per strip and image group.
+  needs more) for one image's input rows of a pass (q*r channels x ((e-1)U+R) rows x W) and the rest for the psums
+  of n images x m filters x e x F. A channel group's rows come from DRAM once and serve the m/(pt) passes of its
+  GLB group (then the rows of all n images stay), so inputs are read from DRAM once per GLB group and from the GLB
+  once per pass. The search takes the largest m that fits beside them (more filters per GLB group only saves DRAM
+  reads). Psums cross between GLB and array once per channel group. Filters go from DRAM straight to the scratch
+  pads, once per strip and image group.
 - Processing takes the larger of the PEs' MAC cycles and the GLB traffic over `glb_bw_bytes_per_cycle`; off-chip
   transfers (ifmaps and ofmaps run-length coded, filters raw) move at `offchip_bw_bytes_per_s` and add to it when
   `offchip_overlap` is none, as Table VI's total - processing latency shows.
@@ -40,7 +44,7 @@ from dse.hw.row_stationary import RowStationaryChip
 from dse.workload.layer import Layer, Op, Pass
 
 #: The folding parameters (JSSC's mapping parameters), in the order `Foldings` holds them.
-PARAMETERS = ("n", "p", "q", "r", "t", "e")
+PARAMETERS = ("n", "p", "q", "r", "t", "e", "m")
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class Foldings:
     r: np.ndarray
     t: np.ndarray
     e: np.ndarray
+    m: np.ndarray
 
     def __len__(self) -> int:
         return len(self.n)
@@ -80,7 +85,9 @@ class Foldings:
 
     @classmethod
     def of(cls, mappings: list[dict[str, int]]) -> "Foldings":
-        return cls(*(np.array([m[name] for m in mappings], dtype=np.int64) for name in PARAMETERS))
+        """Foldings from dicts; `m` defaults to p*t (the GLB keeps the psums of one pass's filters)."""
+        rows = [{"m": m["p"] * m["t"], **m} for m in mappings]
+        return cls(*(np.array([m[name] for m in rows], dtype=np.int64) for name in PARAMETERS))
 
 
 def supports(layer: Layer) -> bool:
@@ -123,14 +130,29 @@ def foldings(layer: Layer, chip: RowStationaryChip) -> Foldings:
                        np.arange(1, min(chip.ifmap_spad_words // s.S, s.C) + 1), np.arange(len(rte)))
     r, t, e = rte[k].T
     fits = (p * q * s.S <= chip.filter_spad_words) & (p * t <= s.M) & (q * r <= s.C)
-    ifmap, psum = glb_need(s, chip, n, p, q, r, t, e)
+    one_image, psum = glb_need(s, chip, n, p, q, r, t, e, p * t)
     space = ifmap_space(s, chip)
-    fits &= (ifmap <= space) & (psum <= chip.glb_bytes - space)
+    fits &= (one_image <= space) & (psum <= chip.glb_bytes - space)
     if not fits.any():
         raise InputError(f"layer {layer.name}: no row-stationary folding fits {chip.name} (one pass needs more "
                          f"than its scratch pads or its {chip.glb_bytes:g}-byte GLB)")
     keep = fits & (e == e[fits].max())
-    return Foldings(n[keep], p[keep], q[keep], r[keep], t[keep], e[keep])
+    n, p, q, r, t, e = n[keep], p[keep], q[keep], r[keep], t[keep], e[keep]
+    return Foldings(n, p, q, r, t, e, glb_filters(s, chip, n, p, q, r, t, e))
+
+
+def glb_filters(s: Shape, chip: RowStationaryChip, n, p, q, r, t, e) -> np.ndarray:
+    """JSSC's m, the filters whose psums the GLB keeps while one channel group's ifmap rows serve them all in
+    m / (p*t) passes (the chip's loop order: m/(pt) passes, then channel groups, then strips, then M/m): the most the
+    GLB holds beside the rows of the pass's n images, balanced over the layer's M filters (at most M); p*t if not
+    even two passes' worth fits. More filters per GLB group means fewer DRAM reads of the ifmaps and nothing more elsewhere."""
+    pt = p * t
+    one_image, psum_pt = glb_need(s, chip, n, p, q, r, t, e, pt)
+    most = np.floor((chip.glb_bytes - n * one_image) / psum_pt).astype(np.int64)
+    passes = np.ceil(s.M / pt).astype(np.int64)
+    per_group = np.clip(most, 1, passes)
+    per_group = np.ceil(passes / np.ceil(passes / per_group)).astype(np.int64)  # same groups, fewest filters each
+    return np.minimum(pt * per_group, s.M)
 
 
 def ifmap_space(s: Shape, chip: RowStationaryChip) -> float:
@@ -139,10 +161,12 @@ def ifmap_space(s: Shape, chip: RowStationaryChip) -> float:
     return max(chip.glb_ifmap_bytes, s.R * s.W * chip.word_bytes)
 
 
-def glb_need(s: Shape, chip: RowStationaryChip, n, p, q, r, t, e) -> tuple[np.ndarray, np.ndarray]:
-    """GLB bytes one pass holds: its ifmap rows (one image at a time) and the psums of its n images."""
+def glb_need(s: Shape, chip: RowStationaryChip, n, p, q, r, t, e, m) -> tuple[np.ndarray, np.ndarray]:
+    """GLB bytes a pass holds: its ifmap rows, one image at a time while they stream to one pass (m = p*t), the rows
+    of its n images while they serve m / (p*t) passes; and the psums of n images x m filters."""
     rows = (e - 1) * s.U + s.R
-    return q * r * rows * s.W * chip.word_bytes, n * p * t * e * s.F * chip.word_bytes
+    one_image = q * r * rows * s.W * chip.word_bytes
+    return np.where(m > p * t, n * one_image, one_image), n * m * e * s.F * chip.word_bytes
 
 
 def rlc_bytes_per_value(chip: RowStationaryChip, zeros: float | np.ndarray) -> np.ndarray:
@@ -160,16 +184,18 @@ def evaluate(layer: Layer, chip: RowStationaryChip, folds: Foldings, zeros: floa
     """Cost of `layer` under each folding (arrays, one entry per folding). `zeros` / `out_zeros`: shares of zero
     input / output activations (workload data; out_zeros defaults to zeros)."""
     s = shape(layer)
-    n, p, q, r, t, e = (getattr(folds, name).astype(float) for name in PARAMETERS)
+    n, p, q, r, t, e, m = (getattr(folds, name).astype(float) for name in PARAMETERS)
     wb = chip.word_bytes
     strips, rows = np.ceil(s.E / e), (e - 1) * s.U + s.R
     groups_m, groups_c, groups_n = np.ceil(s.M / (p * t)), np.ceil(s.C / (q * r)), np.ceil(s.N / n)
     passes = groups_m * strips * groups_c * groups_n
     compute_cycles = s.G * passes * n * s.F * p * q * s.S
     outputs = float(s.G * s.N * s.M * s.E * s.F)
-    ifmap_words = s.G * groups_m * strips * rows * s.W * s.C * s.N  # DRAM -> GLB, then GLB -> array once
+    input_words = s.G * strips * rows * s.W * s.C * s.N  # one read of every strip's input rows
+    ifmap_words = input_words * np.ceil(s.M / m)  # DRAM -> GLB once per group of m filters
+    array_ifmap_words = input_words * groups_m  # GLB -> array once per pass
     psum_words = outputs * (2 * groups_c - 1)  # written per channel group, read back for all but the first
-    glb_words = 2 * ifmap_words + psum_words + outputs  # + the finished ofmap read out to DRAM
+    glb_words = ifmap_words + array_ifmap_words + psum_words + outputs  # + the finished ofmap read out to DRAM
     glb_cycles = glb_words * wb / chip.glb_bw_bytes_per_cycle
     filter_words = float(s.G * s.M * s.C * s.R * s.S) * strips * groups_n
     dram_bytes = (ifmap_words * rlc_bytes_per_value(chip, zeros) + filter_words * wb
@@ -179,13 +205,13 @@ def evaluate(layer: Layer, chip: RowStationaryChip, folds: Foldings, zeros: floa
     seconds = processing_s + offchip_s if chip.offchip_overlap == "none" else np.maximum(processing_s, offchip_s)
     macs = float(layer.macs)
     unit = chip.energy["mac_j"]
-    array_words = ifmap_words + psum_words + filter_words
+    array_words = array_ifmap_words + psum_words + filter_words
     energy = {"energy_mac_j": macs * chip.energy["mac_units"] * unit,
               "energy_l1_j": 4 * macs * chip.energy["spad_units"] * unit,  # ifmap, filter, psum read + psum write
               "energy_noc_j": array_words * chip.energy["array_units"] * unit,
               "energy_l2_j": glb_words * chip.energy["glb_units"] * unit,
               "energy_dram_j": dram_bytes / wb * chip.energy["dram_units"] * unit}
-    ifmap_need, psum_need = glb_need(s, chip, n, p, q, r, t, e)
+    ifmap_need, psum_need = glb_need(s, chip, n, p, q, r, t, e, m)
     cycles = seconds * chip.clock_hz
     cost = Cost(cycles=cycles, seconds=seconds, energy_j=sum(energy.values()), **energy, macs=macs,
                 flops=2 * macs, dram_bytes=dram_bytes, utilization=macs / (cycles * chip.num_pes),

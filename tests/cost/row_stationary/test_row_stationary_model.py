@@ -51,8 +51,36 @@ def test_every_folding_respects_the_chip() -> None:
     assert len(f) > 100
     assert (f.q * s.S <= 12).all() and (f.p * f.q * s.S <= 224).all() and (f.p <= 24).all()
     assert (f.r * f.t * s.R * f.e <= 168).all() and (f.e == 14).all()
-    ifmap, psum = glb_need(s, CHIP, f.n, f.p, f.q, f.r, f.t, f.e)
-    assert (ifmap <= 4096).all() and (psum <= 110592 - 4096).all()
+    one_image, psum = glb_need(s, CHIP, f.n, f.p, f.q, f.r, f.t, f.e, f.p * f.t)
+    assert (one_image <= 4096).all() and (psum <= 110592 - 4096).all()
+    assert ((f.m % (f.p * f.t) == 0) | (f.m == s.M)).all() and (f.m > f.p * f.t).any() and (f.m <= s.M).all()
+    ifmap, psum = glb_need(s, CHIP, f.n, f.p, f.q, f.r, f.t, f.e, f.m)
+    assert (ifmap + psum <= 110592).all()
+
+
+def test_ifmap_rows_serve_every_filter_group_of_the_glb() -> None:
+    """Same tiny layer with 8 filters: two passes of p*t = 4 filters. With m = 8 the GLB keeps the psums of both and
+    the 72 ifmap words come from DRAM once, go to the array twice: GLB words 72 + 144 + 128 psums + 128 ofmap = 472
+    (944 B, 59 cycles at 16 B > 48 MAC cycles); DRAM 72 x 8/3 + 144 filter words x 2 B + 128 x 8/3. With m = 4
+    the ifmaps come from DRAM twice: 72 more GLB words and 72 x 8/3 more DRAM bytes."""
+    layer = Layer("tiny", Op.CONV, N=1, K=8, C=2, Y=6, X=6, R=3, S=3)
+    folding = {"n": 1, "p": 2, "q": 1, "r": 2, "t": 2, "e": 4}
+    cost = evaluate(layer, CHIP, Foldings.of([{**folding, "m": 8}, folding]))
+    dram = 72 * 8 / 3 + 288 + 128 * 8 / 3
+    assert cost.dram_bytes.tolist() == pytest.approx([dram, dram + 72 * 8 / 3])
+    assert cost.extra["glb_access_bytes"].tolist() == [944, 1088]
+    assert float(cost.seconds[0]) == pytest.approx(59 / 200e6 + dram / 720e6)
+
+
+def test_glb_keeps_the_most_filters_that_fit() -> None:
+    """VGG-16 CONV5-1 at n3 p16 q4 r2 t2 e14: the rows of 3 images (3 x 8 channels x 16 rows x 16 x 2 B = 12288 B)
+    leave 98304 B of the 110592 B GLB, 83 filters' psums (3 x 14 x 14 x 2 = 1176 B each): two passes of 32, m = 64,
+    so the ifmaps come from DRAM 512 / 64 = 8 times."""
+    layer = [l for l in build("vgg16", batch=3).layers() if l.op is Op.CONV][10]
+    f = foldings(layer, CHIP)
+    at = [i for i in range(len(f)) if {k: v for k, v in f.row(i).items() if k != "m"} == {
+        "n": 3, "p": 16, "q": 4, "r": 2, "t": 2, "e": 14}]
+    assert [f.row(i)["m"] for i in at] == [64]
 
 
 def test_wide_rows_narrow_the_pe_sets() -> None:
