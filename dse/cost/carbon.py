@@ -51,6 +51,8 @@ class ACT:
     flash_g_per_gb: dict[str, float]
     grid_g_per_kwh: dict[str, float]
     sources: dict[str, str] = field(default_factory=dict, compare=False)
+    #: The file the constants came from: a name a device needs and the file lacks is an error naming it.
+    path: str = field(default="", compare=False)
 
     @property
     def fab_ci_g_per_kwh(self) -> float:
@@ -58,9 +60,15 @@ class ACT:
 
     def grid(self, name: str) -> float:
         """Carbon intensity (g/kWh) of a named grid."""
-        if name not in self.grid_g_per_kwh:
-            raise InputError(f"unknown grid {name!r}; known: {', '.join(sorted(self.grid_g_per_kwh))}")
-        return self.grid_g_per_kwh[name]
+        return self.entry("grid_g_per_kwh", name, "grid")
+
+    def entry(self, table: str, name: str, kind: str) -> float:
+        """`name`'s value in one of the per-name tables; a name the file does not list is an InputError naming
+        the file and the table (a user's ACT file may lack a node, memory or grid a device uses)."""
+        values: dict[str, float] = getattr(self, table)
+        if name not in values:
+            raise InputError(f"{self.path}: {table}: unknown {kind} {name!r}; known: {', '.join(sorted(values))}")
+        return values[name]
 
 
 def load_act(path: Path | None = None) -> ACT:
@@ -86,34 +94,28 @@ def load_act(path: Path | None = None) -> ACT:
         raise InputError(f"{path}: field fab_grid.value {fab_grid!r} is not a grid in grid_g_per_kwh")
     return ACT(mpa_g_per_cm2=number(path, data, "mpa_g_per_cm2", sources), fab_yield=fab_yield,
                packaging_g_per_ic=number(path, data, "packaging_g_per_ic", sources), fab_grid=fab_grid,
-               sources=sources, **tables)
+               sources=sources, path=str(path), **tables)
 
 
 # ---- embodied -------------------------------------------------------------------------------------------------
 def die_carbon_g(area_mm2: Number, node: str, act: ACT, fab_ci_g_per_kwh: float | None = None) -> Number:
     """ACT's E_SoC = area x (CI_fab x EPA + GPA + MPA) / yield, in g CO2e (area in mm^2, vectorized)."""
-    if node not in act.epa_kwh_per_cm2:
-        raise InputError(f"unknown process node {node!r}; ACT constants exist for {', '.join(act.epa_kwh_per_cm2)}")
+    epa = act.entry("epa_kwh_per_cm2", node, "process node")
     ci = act.fab_ci_g_per_kwh if fab_ci_g_per_kwh is None else fab_ci_g_per_kwh
-    per_cm2 = ci * act.epa_kwh_per_cm2[node] + act.gpa_g_per_cm2[node] + act.mpa_g_per_cm2
+    per_cm2 = ci * epa + act.gpa_g_per_cm2[node] + act.mpa_g_per_cm2
     return np.asarray(area_mm2) / 100.0 * per_cm2 / act.fab_yield
 
 
-def _memory_g(parts: tuple[Memory, ...], table: dict[str, float], kind: str) -> float:
-    total = 0.0
-    for part in parts:
-        if part.technology not in table:
-            raise InputError(f"unknown {kind} technology {part.technology!r}; known: {', '.join(table)}")
-        total += table[part.technology] * part.capacity_gb
-    return total
+def _memory_g(parts: tuple[Memory, ...], act: ACT, table: str, kind: str) -> float:
+    return sum((act.entry(table, part.technology, f"{kind} technology") * part.capacity_gb for part in parts), 0.0)
 
 
 def embodied_carbon_g(emb: Embodied, act: ACT) -> dict[str, float]:
     """Embodied carbon by part (logic, dram, flash, packaging) and its total, g CO2e."""
     parts = {
         "logic": float(sum(d.count * die_carbon_g(d.area_mm2, d.node, act) for d in emb.dies)),
-        "dram": _memory_g(emb.dram, act.dram_g_per_gb, "DRAM"),
-        "flash": _memory_g(emb.flash, act.flash_g_per_gb, "flash"),
+        "dram": _memory_g(emb.dram, act, "dram_g_per_gb", "DRAM"),
+        "flash": _memory_g(emb.flash, act, "flash_g_per_gb", "flash"),
         "packaging": emb.ics * act.packaging_g_per_ic,
     }
     parts["total"] = sum(parts.values())
@@ -122,8 +124,8 @@ def embodied_carbon_g(emb: Embodied, act: ACT) -> dict[str, float]:
 
 def embodied_energy_j(emb: Embodied, act: ACT) -> float:
     """Fab electricity of the device (see module docstring), joules."""
-    logic_kwh = sum(d.count * d.area_mm2 / 100.0 * act.epa_kwh_per_cm2[d.node] for d in emb.dies) / act.fab_yield
-    memory_g = _memory_g(emb.dram, act.dram_g_per_gb, "DRAM") + _memory_g(emb.flash, act.flash_g_per_gb, "flash")
+    logic_kwh = sum(d.count * d.area_mm2 / 100.0 * act.entry("epa_kwh_per_cm2", d.node, "process node") for d in emb.dies) / act.fab_yield
+    memory_g = _memory_g(emb.dram, act, "dram_g_per_gb", "DRAM") + _memory_g(emb.flash, act, "flash_g_per_gb", "flash")
     return (logic_kwh + memory_g / act.fab_ci_g_per_kwh) * J_PER_KWH
 
 

@@ -93,6 +93,9 @@ def test_pim_file(data: bytes) -> None:
 
 @given(data=yaml_files(ACT))
 @example(data=dump({**ACT, "fab_grid": {**ACT["fab_grid"], "value": [["world"]]}}).encode())  # was a TypeError
+# a file without the Jetson Nano's eMMC technology: "unknown flash technology" did not name the file
+@example(data=dump({**ACT, "flash_g_per_gb": {k: v for k, v in ACT["flash_g_per_gb"].items() if k != "nand_20nm"}})
+         .encode())
 def test_carbon_constants_file(data: bytes) -> None:
     from dse.cost.carbon import (
         embodied_carbon_g,
