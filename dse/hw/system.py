@@ -67,6 +67,8 @@ class System:
     p2p: tuple[P2PLink, ...] = ()
     bandwidth_sweep_bytes_per_s: tuple[float, ...] = field(default=())
     source: str = ""
+    #: The file it was read from, named in errors about what its accelerators cannot do.
+    path: str = field(default="", compare=False)
 
     @property
     def names(self) -> list[str]:
@@ -201,4 +203,5 @@ def load_system(name_or_file: str, bandwidth_bytes_per_s: float | None = None) -
                   host_port_bw_bytes_per_s=host,
                   link_energy_j_per_byte=_check_non_negative(where, "link_energy_j_per_byte",
                                                              data.get("link_energy_j_per_byte", 0.0)),
-                  p2p=tuple(links), bandwidth_sweep_bytes_per_s=sweep, source=str(data.get("source", "")))
+                  p2p=tuple(links), bandwidth_sweep_bytes_per_s=sweep, source=str(data.get("source", "")),
+                  path=where)

@@ -111,7 +111,7 @@ def compile_problem(workload: Workload, system: System) -> Problem:
     if unsupported.any():
         bad = layers[int(np.argmax(unsupported))]
         kinds = "; ".join(f"{a.name}: {', '.join(sorted(o.value for o in a.design.ops))}" for a in accs)
-        raise Infeasible(f"workload {workload.model_name!r}: layer {bad.name!r} (op {bad.op.value}) can run on no "
+        raise Infeasible(f"{system.path + ': ' if system.path else ''}workload {workload.model_name!r}: layer {bad.name!r} (op {bad.op.value}) can run on no "
                          f"accelerator of system {system.name!r} ({kinds})")
     backbone = [str(workload.nodes[h].get("backbone", "")) for h in heads]
     return Problem(workload, system, layers, members, backbone, preds, succs, input_bytes, sink_bytes,

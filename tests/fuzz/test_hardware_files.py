@@ -63,6 +63,8 @@ def test_dataflow_accelerator_file(data: bytes) -> None:
 
 
 @given(data=yaml_files(SYSTEM))
+# no accelerator left that runs an LSTM: the message named the system, not its file
+@example(data=dump({**SYSTEM, "accelerators": SYSTEM["accelerators"][:2]}).encode())
 def test_system_file(data: bytes) -> None:
     with workspace() as folder:
         write_input(folder, "system.yaml", data)
