@@ -18,11 +18,12 @@ from dse.hw.directives import (
 )
 from dse.hw.values import MAX_COUNT
 from dse.inputs import Range, parse_whole, read_text
+from dse.workload.layer import MAX_DIM
 
 #: How `dse maestro` treats MAESTRO's known output bugs (docs/dataflow.md): "maestro" reproduces them, "fixed"
 #: corrects them.
 COMPAT = ("maestro", "fixed")
-_TOKEN = re.compile(r"//[^\n]*|[A-Za-z_][\w']*|\d+|[{}():;,]|\S")
+_TOKEN = re.compile(r"//[^\n]*|[A-Za-z_][\w']*|[0-9]+|[{}():;,]|\S")
 _DIMS = {"N", "K", "C", "R", "S", "Y", "X", "G", "M", "Y'", "X'"}
 _HW_KEYS = {"num_pes": "num_pes", "l1_size_cstr": "l1_size", "l2_size_cstr": "l2_size", "noc_bw_cstr": "noc_bw",
             "offchip_bw_cstr": "offchip_bw", "noc_hops": "noc_hops", "num_simd_lanes": "simd_lanes"}
@@ -66,10 +67,20 @@ class _Tokens:
 
     def integer(self, what: str) -> int:
         tok = self.next()
-        if not tok[0].isdigit():
+        if not _is_number(tok[0]):
             self.pos -= 1
             raise self.error(f"{what} must be a whole number")
-        return int(tok[0])
+        return self.whole(tok, what)
+
+    def whole(self, tok: tuple[str, int], what: str) -> int:
+        """A number token as an int in the layer-dimension range [1, 2**31] (dims, strides, map sizes and offsets
+        all bound loop trip counts of the model's int64 arithmetic)."""
+        return parse_whole(tok[0], f"{self.path}:{tok[1]}: token {tok[0]!r}: {what}", Range(1, MAX_DIM))
+
+
+def _is_number(token: str) -> bool:
+    """ASCII digits only: str.isdigit() also holds for '²' and '٣', which int() then refuses or misreads."""
+    return token.isascii() and token.isdigit()
 
 
 def read_mapping(path: str | Path) -> tuple[str, list[MaestroLayer]]:
@@ -114,8 +125,6 @@ def _layer(tokens: _Tokens, previous: tuple[Directive, ...]) -> MaestroLayer:
                     raise tokens.error("Stride names X or Y", dim)
                 tokens.skip(":")
                 value = tokens.integer("a stride")
-                if value < 1:
-                    raise tokens.error("a stride must be at least 1")
                 stride[dim[0]] = value
                 tokens.skip(",")
             tokens.next()
@@ -156,8 +165,6 @@ def _dimensions(tokens: _Tokens) -> list[tuple[str, int]]:
             raise tokens.error(f"unknown dimension; known: {', '.join(sorted(_DIMS))}", dim)
         tokens.skip(":")
         value = tokens.integer(f"dimension {dim[0]}")
-        if value < 1:
-            raise tokens.error(f"dimension {dim[0]} must be at least 1")
         dims.append((dim[0], value))
         tokens.skip(",")
     tokens.next()
@@ -199,7 +206,7 @@ def _size_token(tokens: _Tokens) -> tuple[str, int]:
         dim = tokens.next()
         tokens.expect(")")
         return ("Sz:" + dim[0], dim[1])
-    if not tok[0].isdigit():
+    if not _is_number(tok[0]):
         tokens.pos -= 1
         raise tokens.error("a map size is a whole number or Sz(D)")
     return tok
@@ -217,10 +224,10 @@ def _resolve(tokens: _Tokens, raw: tuple, sizes: dict[str, int]) -> Directive:
             if name in derived and derived[name][0] in sizes:
                 return sizes[derived[name][0]] - sizes[derived[name][1]] + 1
             raise tokens.error(f"Sz({name}) of a dimension the layer does not declare", (f"Sz({name})", tok[1]))
-        return int(tok[0])
+        return tokens.whole(tok, "a map size or offset")
 
     size, offset = value(size_tok), value(ofs_tok)
-    if size < 1 or offset < 1:
+    if size < 1 or offset < 1:  # Sz(Y') of a layer whose filter outgrows its input
         raise tokens.error("map size and offset must be at least 1", (str(size_tok[0]), size_tok[1]))
     if kind == TEMPORAL and dim in ("R", "S") and not (size == offset == sizes.get(dim, 1)):
         raise tokens.error(f"TemporalMap on {dim} must be whole: size = offset = Sz({dim}) = {sizes.get(dim, 1)}, "

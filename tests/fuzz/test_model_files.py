@@ -142,6 +142,10 @@ def test_tiling_record(data: bytes) -> None:
 @given(mapping=mutated_tokens(MAPPING), hardware=st.just(HARDWARE.encode()) | mutated_tokens(HARDWARE))
 # a cluster level without a SpatialMap: the model's message did not name the file
 @example(mapping=MAPPING.replace("SpatialMap(1,1) C;", "TemporalMap(1,1) C;").encode(), hardware=HARDWARE.encode())
+@example(mapping=MAPPING.replace("K: 16", "K: \u00b2").encode(), hardware=HARDWARE.encode())  # '²'.isdigit(): int() ValueError
+# a map size beyond int64: OverflowError where the model stacks the layers' numbers into int64 arrays
+@example(mapping=MAPPING.replace("TemporalMap(64,64) C", "TemporalMap(99999999999999999999,64) C").encode(),
+         hardware=HARDWARE.encode())
 def test_maestro_files(mapping: bytes, hardware: bytes) -> None:
     with workspace() as folder:
         write_input(folder, "net.m", mapping)
