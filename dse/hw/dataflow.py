@@ -20,7 +20,8 @@ import yaml
 from dse.errors import InputError
 from dse.hw.directives import Directive, EnergyTable, Hardware
 from dse.hw.maestro_io import parse_dataflow
-from dse.hw.values import check_keys, count, hardware_path, known_names, load_yaml, mapping, number
+from dse.hw.values import MAX_COUNT, check_keys, count, hardware_path, known_names, load_yaml, mapping, number
+from dse.inputs import CLOCK_HZ, Range, real
 
 #: Parameter kinds: a tile size over a layer dimension, or a cluster size (PEs grouped).
 DIMENSIONS = ("N", "K", "C", "Y", "X", "R", "S", "Y'", "X'")
@@ -28,6 +29,14 @@ DIMENSIONS = ("N", "K", "C", "Y", "X", "R", "S", "Y'", "X'")
 #: roofline, dse.cost.dataflow.offchip); "step" adds MAESTRO's bound of every top-level step by its whole L2 working
 #: set read off chip.
 OFFCHIP_BOUNDS = ("layer", "step")
+#: Ranges of a design's numbers (file fields and `dataflow-accelerator` design parameters), chosen so the model's
+#: int64 cycle counts cannot overflow: MAESTRO's machine counts elements in [1, 2**31] (as its hardware files do),
+#: its NoC moves at least one element per cycle, and off-chip traffic of a layer (at most three tensors of 2**53
+#: elements of 8 bytes, 2.2e17 bytes) at no less than 1/32 byte per cycle stays below 2**63 cycles (7e18).
+DESIGN_RANGES = {"num_pes": Range(1, MAX_COUNT), "clock_hz": CLOCK_HZ, "l1_bytes": Range(0, MAX_COUNT, low_open=True),
+                 "l2_bytes": Range(0, MAX_COUNT, low_open=True), "noc_bw_bytes_per_cycle": Range(1, MAX_COUNT),
+                 "offchip_bw_bytes_per_s": Range(0, None, low_open=True)}
+OFFCHIP_BYTES_PER_CYCLE = Range(1 / 32, MAX_COUNT)
 _PARAM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]+")
 _RESERVED = {"Sz", "P", "L", "TemporalMap", "SpatialMap", "Cluster"}
 
@@ -162,6 +171,16 @@ def extent(dim: str, sizes: dict[str, int]) -> int:
     return 1
 
 
+def check_design(numbers: dict[str, float], where: Callable[[str], str]) -> None:
+    """A design's numbers inside DESIGN_RANGES, and its off-chip bytes per cycle inside OFFCHIP_BYTES_PER_CYCLE;
+    `where(name)` names a field in the message (a file's field, a search parameter)."""
+    for name, within in DESIGN_RANGES.items():
+        real(numbers[name], where(name), within)
+    real(numbers["offchip_bw_bytes_per_s"] / numbers["clock_hz"],
+         f"{where('offchip_bw_bytes_per_s')} / {where('clock_hz').rsplit(': ', 1)[-1]} (bytes per cycle)",
+         OFFCHIP_BYTES_PER_CYCLE)
+
+
 def known_accelerators() -> list[str]:
     return known_names("dataflow")
 
@@ -253,6 +272,7 @@ def load_accelerator_file(path: Path) -> DataflowAccelerator:
         offchip_bw_bytes_per_s=number(path, data, "offchip_bw_bytes_per_s", sources, strict=True),
         offchip_bound=_offchip_bound(path, data, sources), energy=energy, templates=templates, parameters=params,
         sources=sources, path=str(path))
+    check_design({name: getattr(acc, name) for name in DESIGN_RANGES}, lambda name: f"{path}: field {name}.value")
     probe = {d: 3 for d in ("N", "K", "C", "R", "S")} | {"Y": 8, "X": 8}
     for key in templates:  # template errors surface at load time, naming the file
         try:

@@ -21,7 +21,7 @@ import numpy as np
 from dse.cost.dataflow.model import Mapping, evaluate, evaluate_batch
 from dse.cost.dataflow.problem import Problem, has_mac_form, problem
 from dse.cost.record import Cost
-from dse.errors import InputError
+from dse.errors import Infeasible, InputError
 from dse.hw.dataflow import DataflowAccelerator, Parameter, Placeholder, extent, resolve_symbolic
 from dse.hw.directives import CLUSTER
 from dse.search.network_mapping import OBJECTIVES, pareto
@@ -96,6 +96,9 @@ def search(layer: Layer, acc: DataflowAccelerator, objective: str = "edp", exact
         cost = evaluate(layer, acc)
         return MappingResult({}, cost, True, 1, 1, "none", [({}, cost)])
     mappings = space(layer, acc)
+    if not mappings:  # the template's fixed clusters (Eyeriss's Sz(R) rows) need more PEs than the machine has
+        raise Infeasible(f"{acc.path or acc.name}: field num_pes.value: no mapping of layer {layer.name!r} fits "
+                         f"{acc.num_pes} PEs")
     if len(mappings) <= exact_limit:
         frame = evaluate_batch([layer] * len(mappings), acc, mappings)
         costs = [Cost(**{k: row[k] for k in Cost.__dataclass_fields__ if k != "extra"}) for row in

@@ -53,7 +53,17 @@ def test_fpga_board_file(data: bytes) -> None:
         check_loader(price, names)
 
 
+def _dataflow(key: str, value: float) -> bytes:
+    return dump({**DATAFLOW, key: {**DATAFLOW[key], "value": value}}).encode()
+
+
 @given(data=yaml_files(DATAFLOW))
+# int64 overflow of the model's cycle counts: ModelError "cycles = -9.22e18" (exit 1) or OverflowError
+@example(data=_dataflow("noc_bw_bytes_per_cycle", 1e-30))
+@example(data=_dataflow("offchip_bw_bytes_per_s", 1e-30))
+@example(data=_dataflow("clock_hz", 1e30))
+@example(data=_dataflow("l2_bytes", 1e30))
+@example(data=_dataflow("num_pes", 1))  # no mapping fits one PE: KeyError on the empty table of mappings
 def test_dataflow_accelerator_file(data: bytes) -> None:
     with workspace() as folder:
         write_input(folder, "acc.yaml", data)
