@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dse.errors import InputError
 from dse.hw.values import load_yaml, mapping, number
+from dse.inputs import is_file
 from dse.resources import accelerators
 
 #: Operand precisions a table may price, and their element size in bytes.
@@ -52,7 +53,7 @@ def load_tech(name: str) -> TechNode:
     path = Path(name)
     if path.suffix not in (".yaml", ".yml"):
         path = accelerators("tech", f"{name}.yaml")
-        if not path.is_file():
+        if not is_file(path):
             raise InputError(f"unknown technology node {name!r}; known: {', '.join(known_nodes())}")
     return load_tech_file(path)
 

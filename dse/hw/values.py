@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dse.errors import InputError
-from dse.inputs import Range, read_yaml, real, whole
+from dse.inputs import Range, is_file, read_yaml, real, whole
 
 #: Magnitudes a hardware number may take (SI units); beyond them a model's products could overflow to inf.
 LARGEST = 1e30
@@ -37,11 +37,11 @@ def hardware_path(spec: str, *kind: str, what: str) -> Path:
         raise InputError(f"{what} {spec!r}: a name or path with control characters")
     if spec.endswith(YAML_SUFFIXES) or "/" in spec or "\\" in spec:
         path = Path(spec)
-        if not path.is_file():
+        if not is_file(path):
             raise InputError(f"{what} file {spec!r} does not exist")
         return path
     shipped = accelerators(*kind, f"{spec}.yaml")
-    if not spec or not shipped.is_file():
+    if not spec or not is_file(shipped):
         raise InputError(f"unknown {what} {spec!r}; known: {', '.join(known_names(*kind))} "
                          "(or give a path to a .yaml file)")
     return shipped
@@ -56,7 +56,7 @@ def check_keys(path: Path, data: dict, known: set[str] | frozenset[str], where: 
 
 def load_yaml(path: Path) -> dict:
     """A YAML mapping read with `yaml.safe_load`; anything else is an InputError naming the file."""
-    if not path.is_file():
+    if not is_file(path):
         raise InputError(f"{path}: file does not exist")
     data = read_yaml(path)
     if not isinstance(data, dict):

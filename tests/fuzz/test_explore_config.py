@@ -37,11 +37,11 @@ BASE = {"seed": 1, "studies": {
 }}
 
 
-def _with(path: tuple, value: Any) -> bytes:
-    """BASE with one value replaced, as the file's bytes."""
+def _with(path: tuple, value: Any, base: dict | None = None) -> bytes:
+    """BASE (or `base`) with one value replaced, as the file's bytes."""
     import copy
 
-    doc = copy.deepcopy(BASE)
+    doc = copy.deepcopy(BASE if base is None else base)
     target = doc
     for key in path[:-1]:
         target = target[key]
@@ -70,6 +70,8 @@ def ends(dist) -> list[Any]:
 @example(data=_with(("studies", "fpga", "sweep", "layout"), [["a"]]))  # a list as a choice: Optuna's ValueError
 @example(data=_with(("studies", "h2h", "problem"), ["h2h-mapping"]))  # unhashable problem name: TypeError
 @example(data=_with(("seed",), -1))  # numpy seeds are 32-bit unsigned
+# an unknown workload name: "unknown model 'abc'" named neither the file nor the key
+@example(data=_with(("studies", "platforms", "fixed", "workload"), "abc"))
 def test_explore_config(data: bytes) -> None:
     check_config(data)
 
@@ -106,7 +108,21 @@ DATAFLOW = {"seed": 1, "studies": {
 }}
 
 
+def _fixed(key: str, value: Any) -> bytes:
+    return _with(("studies", "codesign", "fixed", key), value, DATAFLOW)
+
+
 @given(data=yaml_files(DATAFLOW))
+# fixed values the problem did not check: each failed at evaluation naming neither the file nor the key
+@example(data=_fixed("tech", {"value": "65nm"}))  # reached the file system as a file name
+@example(data=_fixed("tech", "x" * 300))  # OSError: file name too long
+@example(data=_fixed("tech", None))
+@example(data=_fixed("batch", False))
+@example(data=_fixed("batch", {"value": 1}))  # TypeError: unhashable dict in the workload cache key
+@example(data=_fixed("workload", None))
+@example(data=_fixed("workload", 0))
+@example(data=_fixed("mapping_objective", "abc"))
+@example(data=_fixed("precision", "abc"))
 def test_dataflow_accelerator_config(data: bytes) -> None:
     check_config(data)
 

@@ -10,7 +10,6 @@ accelerator YAML that `dse map` reads, with its per-layer latency plotted.
 
 from __future__ import annotations
 
-import numbers as _numbers
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -18,13 +17,14 @@ from typing import Any
 
 import pandas as pd
 
-from dse.errors import InputError
 from dse.explore.problems import Problem
-from dse.hw.dataflow import DataflowAccelerator, load_accelerator, write_accelerator
-from dse.hw.tech import DEFAULT_PRECISION, load_tech
+from dse.hw.dataflow import DESIGN_RANGES, DataflowAccelerator, check_design, load_accelerator, write_accelerator
+from dse.hw.tech import DEFAULT_PRECISION, PRECISIONS, load_tech
 from dse.search.codesign import DESIGN, Codesign
 from dse.workload.graph import Workload
-from dse.workload.source import shapes_key
+from dse.inputs import MAX_BATCH, Range, flag, known, one_of, optional, real_in, whole, whole_in
+from dse.search.objectives import OBJECTIVES
+from dse.workload.source import check_input_shape, check_workload, shapes_key
 
 METRICS = ("latency_s", "energy_j", "edp", "area_mm2", "power_w", "leakage_power_w", "energy_static_j",
            "area_mac_mm2", "area_pe_overhead_mm2", "area_l1_mm2", "area_l2_mm2", "area_noc_mm2",
@@ -47,6 +47,11 @@ class DataflowAcceleratorProblem(Problem):
                 "l1_bytes": None, "l2_bytes": None, "noc_bw_bytes_per_cycle": None, "offchip_bw_bytes_per_s": None,
                 "clock_hz": None, "tech": "65nm", "precision": None, "mapping_objective": "edp", "input_shape": None}
     METRICS = frozenset(METRICS)
+    CHECKS = {"workload": check_workload, "batch": optional(whole_in(Range(1, MAX_BATCH))), "training": flag,
+              "dataflow": known(load_accelerator), "tech": known(load_tech), "precision": optional(one_of(PRECISIONS)),
+              "mapping_objective": one_of(OBJECTIVES), "input_shape": optional(check_input_shape),
+              "num_pes": optional(whole_in(DESIGN_RANGES["num_pes"])),
+              **{name: optional(real_in(DESIGN_RANGES[name])) for name in DESIGN if name != "num_pes"}}
 
     def __init__(self, fixed: dict[str, Any]) -> None:
         super().__init__(fixed)
@@ -64,15 +69,15 @@ class DataflowAcceleratorProblem(Problem):
         return self._codesigns[key]
 
     def design_numbers(self, point: dict[str, Any], template: DataflowAccelerator) -> dict[str, float]:
-        """The point's design numbers, the template's where the point leaves one unset, checked positive."""
+        """The point's design numbers, the template's where the point leaves one unset, inside the ranges that keep
+        the model's cycle counts in int64 (dse.hw.dataflow.DESIGN_RANGES)."""
         numbers = {}
         for name in DESIGN:
             value = point[name] if point[name] is not None else getattr(template, name)
-            if isinstance(value, bool) or not isinstance(value, _numbers.Real) or value <= 0:
-                raise InputError(f"{self.kind}: parameter {name} must be a positive number, got {value!r}")
             numbers[name] = value.item() if hasattr(value, "item") else value
-        if numbers["num_pes"] != int(numbers["num_pes"]):
-            raise InputError(f"{self.kind}: parameter num_pes must be a whole number, got {numbers['num_pes']!r}")
+        where = lambda name: f"{self.kind}: parameter {name}"  # noqa: E731
+        numbers["num_pes"] = whole(numbers["num_pes"], where("num_pes"), DESIGN_RANGES["num_pes"])
+        check_design(numbers, where)
         return numbers
 
     def evaluate(self, points: list[dict[str, Any]]) -> pd.DataFrame:

@@ -17,11 +17,11 @@ import pandas as pd
 from dse.errors import InputError
 from dse.explore.problems import Problem
 from dse.hw.system import System, load_system
-from dse.inputs import FRACTION, LINK_BW_GBPS, Range, known, optional, real_in, text
+from dse.inputs import FRACTION, LINK_BW_GBPS, Range, known, optional, real_in
 from dse.mapping.h2h import run_h2h
 from dse.mapping.problem import compile_problem
 from dse.workload.graph import Workload
-from dse.workload.source import load_workload, shapes_key
+from dse.workload.source import check_input_shape, check_workload, load_workload, shapes_key
 
 
 @lru_cache(maxsize=16)
@@ -47,7 +47,7 @@ class H2HMapping(Problem):
     kind = "h2h-mapping"
     DEFAULTS = {"workload": "cnn_lstm", "system": "h2h", "bandwidth_gbps": 0.125, "r_wei": 0.5,
                 "local_dram_gb": None, "input_shape": None}
-    CHECKS = {"workload": text, "system": known(load_system), "bandwidth_gbps": real_in(LINK_BW_GBPS),
+    CHECKS = {"workload": check_workload, "input_shape": optional(check_input_shape), "system": known(load_system), "bandwidth_gbps": real_in(LINK_BW_GBPS),
               "r_wei": real_in(FRACTION), "local_dram_gb": optional(real_in(Range(1e-9, 1e9)))}
     METRICS = frozenset({"latency_s", "energy_j", "step2_latency_s", "step2_energy_j", "latency_vs_step2",
                          "energy_vs_step2", "host_bytes", "pinned_layers", "local_dram_gb_total"})

@@ -36,7 +36,7 @@ from dse.inputs import (
     whole_in,
 )
 from dse.workload.graph import Workload
-from dse.workload.source import load_workload, shapes_key
+from dse.workload.source import check_input_shape, check_workload, load_workload, shapes_key
 
 #: The parameters that name the job's graph, in `_workload`'s order.
 JOB = ("workload", "batch", "stage", "seq_len", "context", "input_shape")
@@ -67,7 +67,7 @@ class PlatformCompare(Problem):
                 "input_shape": None}
     METRICS = frozenset({"seconds", "energy_j", "power_w", "lifetime_carbon_kg", "embodied_carbon_kg", "units",
                          "memory_needed_bytes"})
-    CHECKS = {"workload": text, "training": flag,
+    CHECKS = {"workload": check_workload, "input_shape": optional(check_input_shape), "training": flag,
               "batch": optional(whole_in(Range(1, MAX_BATCH))),
               "seq_len": optional(whole_in(Range(1, MAX_SEQ_LEN))), "stage": optional(text),
               "context": optional(whole_in(Range(0, MAX_SEQ_LEN))), "platform": known(load_platform),

@@ -24,21 +24,27 @@ MODELS: dict[str, Callable[..., Workload]] = collect(__name__, __path__, "MODELS
 LIMITS = {"batch": MAX_BATCH, "seq_len": MAX_SEQ_LEN}
 
 
-def build(name: str, **options: object) -> Workload:
-    """Build model `name`; options the builder does not take (e.g. seq_len for a CNN) are rejected by name."""
-    builder = MODELS.get(name)
-    if builder is None:
+def builder(name: str) -> Callable[..., Workload]:
+    """The builder of model `name`; an unknown name is an InputError suggesting the closest known one."""
+    found = MODELS.get(name)
+    if found is None:
         close = difflib.get_close_matches(name, MODELS, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise InputError(f"unknown model {name!r}{hint} (see `dse workload list`)")
-    accepted = inspect.signature(builder).parameters
+    return found
+
+
+def build(name: str, **options: object) -> Workload:
+    """Build model `name`; options the builder does not take (e.g. seq_len for a CNN) are rejected by name."""
+    builder_of = builder(name)
+    accepted = inspect.signature(builder_of).parameters
     given = {k: v for k, v in options.items() if v is not None}
     for key, value in given.items():
         if key not in accepted:
             raise InputError(f"model {name!r} does not take option {key} (got {value!r}); it takes: {', '.join(accepted)}")
         if key in LIMITS:
             whole(value, f"model {name!r}: option {key}", Range(1, LIMITS[key]))
-    return builder(**given)
+    return builder_of(**given)
 
 
 def describe(name: str) -> str:
