@@ -124,6 +124,18 @@ def flag(value: Any, where: str) -> bool:
     return value
 
 
+def one_of(choices: Any) -> Check:
+    """A check that a value is one of `choices` (names)."""
+    allowed = tuple(choices)
+
+    def check(value: Any, where: str) -> str:
+        if not isinstance(value, str) or value not in allowed:
+            raise InputError(f"{where}: must be one of {', '.join(allowed)}, got {value!r}")
+        return value
+
+    return check
+
+
 def known(load: Callable[[str], Any]) -> Check:
     """A check that `load(name)` finds the named thing (a board, a model, a grid), its error prefixed by `where`."""
     def check(value: Any, where: str) -> str:
@@ -149,20 +161,31 @@ def _int_range(within: Range) -> Range:
     return Range(math.floor(low) + (1 if within.low_open else 0), math.ceil(high) - (1 if within.high_open else 0))
 
 
+def _plain(text: object) -> bool:
+    """Whether a number's text is plain ASCII without digit-group underscores. Python's int() and float() also
+    read `1_000` and non-ASCII digits (`٣` is 3); a user's file or option should say what it means in the digits
+    every other tool reads, so those are refused (docs/conventions.md)."""
+    return isinstance(text, str) and text.isascii() and "_" not in text
+
+
 def parse_real(text: str, where: str, within: Range = Range()) -> float:
     """A number written as text (a constraint bound, a command option)."""
     try:
-        value = float(text)
+        value = float(text) if _plain(text) else None
     except (TypeError, ValueError):
-        raise InputError(f"{where}: {text!r} is not a number") from None
+        value = None
+    if value is None:
+        raise InputError(f"{where}: {text!r} is not a number")
     return real(value, where, within)
 
 
 def parse_whole(text: str, where: str, within: Range = Range(1, None)) -> int:
     try:
-        value = int(str(text).strip(), 10)
-    except (TypeError, ValueError):
-        raise InputError(f"{where}: {text!r} is not a whole number") from None
+        value = int(text.strip(), 10) if _plain(text) else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise InputError(f"{where}: {text!r} is not a whole number")
     return whole(value, where, within)
 
 
@@ -180,9 +203,17 @@ def option(kind: type, within: Range) -> Any:
     return convert
 
 
+def is_file(path: Path | str) -> bool:
+    """Whether a user's path names a file; a name the OS refuses (too long, a NUL) is no file, not an OSError."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def read_text(path: Path, what: str = "file") -> str:
     """A user's text file as UTF-8; a missing file, a folder or other bytes are one-line InputErrors."""
-    if not path.is_file():
+    if not is_file(path):
         raise InputError(f"{what} {str(path)!r} does not exist")
     try:
         return path.read_bytes().decode("utf-8")

@@ -18,12 +18,14 @@ from dse.cost.fpga_resources import conv_bram, conv_dsp, ifm_depth, ofm_depth, w
 from dse.errors import InputError
 from dse.hw.fpga import LAYOUTS, FPGABoard, load_board
 from dse.identifiers import check_identifier
-from dse.inputs import Range, read_yaml, whole
+from dse.inputs import CLOCK_HZ, MAX_BATCH, NON_NEGATIVE, Range, read_yaml, real, whole
+from dse.workload.layer import MAX_DIM
 
 SCHEMA = "dse.tiling/1"
 PRECISIONS = ("fp32",)
-def _int(where: str, field: str, value: object, minimum: int = 1) -> int:
-    return whole(value, f"{where}: field {field}", Range(minimum, None))
+def _int(where: str, field: str, value: object, minimum: int = 1, maximum: int | None = MAX_DIM) -> int:
+    """A whole-number field; layer sizes, tile sizes and buffer depths lie in the layer-dimension range."""
+    return whole(value, f"{where}: field {field}", Range(minimum, maximum))
 
 
 def _bool(where: str, field: str, value: object) -> bool:
@@ -72,6 +74,11 @@ class LayerTiling:
                 for k in ("M", "N", "R", "C", "K", "S", "P", "Tr", "Tc", "M_on", "pool")}
         flags = {k: _bool(where, k, data[k]) for k in ("relu", "bn")}
         layer = cls(name=name, **ints, **flags)
+        for axis, out in (("rows", layer.R), ("columns", layer.C)):
+            extent = (out - 1) * layer.S + layer.K - 2 * layer.P
+            if extent < 1:
+                raise InputError(f"{where}: field P: padding {layer.P} leaves the input no {axis} "
+                                 f"(({out} - 1) x S + K - 2 x P = {extent})")
         if layer.Tc != layer.C:
             raise InputError(f"{where}: field Tc must equal C={layer.C} (EF-Train keeps whole rows), got {layer.Tc}")
         if layer.Tr > layer.R:
@@ -163,13 +170,13 @@ class TilingRecord:
             raise InputError(f"{where}: field board must be a board name, got {data['board']!r}")
         if data["part"] != board.part:
             raise InputError(f"{where}: field part is {data['part']!r} but board {board.name} has {board.part!r}")
-        clock = _int(where, "clock_hz", data["clock_hz"])
+        clock = whole(data["clock_hz"], f"{where}: field clock_hz", CLOCK_HZ)
         if data["precision"] not in PRECISIONS:
             raise InputError(f"{where}: field precision must be one of {PRECISIONS}, got {data['precision']!r}")
         if data["layout"] not in LAYOUTS:
             raise InputError(f"{where}: field layout must be one of {LAYOUTS}, got {data['layout']!r}")
         network = check_identifier(where, "network", data["network"])
-        batch = _int(where, "batch", data["batch"])
+        batch = _int(where, "batch", data["batch"], maximum=MAX_BATCH)
         Tm, Tn = _int(where, "Tm", data["Tm"]), _int(where, "Tn", data["Tn"])
         if Tm != Tn:
             raise InputError(f"{where}: field Tn must equal Tm={Tm} (EF-Train's BP weight reuse), got {Tn}")
@@ -204,27 +211,26 @@ class TilingRecord:
         if not isinstance(data, dict) or set(data) != {f.name for f in fields(Buffers)}:
             raise InputError(f"{where}: field buffers must have exactly ifm_words, ofm_words, wei_words, got {data!r}")
         per_bank = {"ifm_words": Tn, "ofm_words": Tm, "wei_words": Tm * Tn}
+        words = {}
         for key, count in per_bank.items():
-            value = _int(where, f"buffers.{key}", data[key])
+            value = words[key] = _int(where, f"buffers.{key}", data[key])
             if value % count:
                 raise InputError(f"{where}: field buffers.{key} must be a multiple of its {count} banks, got {value}")
             if value < getattr(need, key):
                 raise InputError(f"{where}: field buffers.{key}={value} is smaller than the layers need "
                                  f"({getattr(need, key)})")
-        return Buffers(**{k: data[k] for k in per_bank})
+        return Buffers(**words)
 
     @staticmethod
     def _predicted(where: str, data: object) -> Predicted:
         names = [f.name for f in fields(Predicted)]
         if not isinstance(data, dict) or set(data) != set(names):
             raise InputError(f"{where}: field predicted must have exactly {names}, got {data!r}")
-        for key in ("dsp", "bram_18k", "cycles_per_batch"):
-            _int(where, f"predicted.{key}", data[key], 0)
-        for key in ("seconds_per_batch", "gflops"):
-            value = data[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise InputError(f"{where}: field predicted.{key} must be a number >= 0, got {value!r}")
-        return Predicted(**{k: data[k] for k in names})
+        values = {key: _int(where, f"predicted.{key}", data[key], 0, None)
+                  for key in ("dsp", "bram_18k", "cycles_per_batch")}
+        values |= {key: real(data[key], f"{where}: field predicted.{key}", NON_NEGATIVE)
+                   for key in ("seconds_per_batch", "gflops")}
+        return Predicted(**values)
 
 
 def make_record(board: FPGABoard, network: str, batch: int, layout: str, specs: list, Tm: int, Tr, M_on,

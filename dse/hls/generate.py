@@ -29,6 +29,8 @@ HOST_FILES = {"host.h.j2": "{top}_host.h", "host_sim.cpp.j2": "{top}_host_sim.cp
               "host_xrt.cpp.j2": "{top}_host_xrt.cpp", "driver.py.j2": "{top}_driver.py"}
 TILING_FILE = "tiling.yaml"
 DATA_DIR = "data"
+#: The kernel indexes each DRAM port with a 32-bit int, so no region (m_axi depth) may hold more words.
+MAX_SPAN_WORDS = 2**31 - 1
 _PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -91,6 +93,11 @@ def context(record: TilingRecord, source: str) -> dict:
     for name in golden.BN_VECTORS:
         check_identifier(source, "bn vector", f"BN_{name.upper()}")
     board = load_board(record.board)  # a shipped name, or the path of the user's board file
+    span = spans([(layers, record.batch), (tests, golden.BATCH)], record.Tm)
+    for port, words in span.items():
+        if words > MAX_SPAN_WORDS:
+            raise InputError(f"{source}: layers and batch: the {port} DRAM region of {words} words exceeds the "
+                             f"kernel's 32-bit int indices (at most {MAX_SPAN_WORDS} words)")
     return {
         "top": top, "guard": check_identifier(source, "network", f"{top.upper()}_H"), "network": record.network,
         "board": board.name, "part": record.part, "clock_hz": record.clock_hz,
@@ -99,7 +106,7 @@ def context(record: TilingRecord, source: str) -> dict:
         "layers": layers, "tests": tests, "test_words": [golden.words(l, record.Tm) for l in tests],
         "tensors": [name for name, _ in golden.TENSORS + golden.BN_TENSORS], "batch": golden.BATCH,
         "lr": golden.LEARNING_RATE, "bn": bn, "bn_lanes": board.dma_words_per_cycle, "bn_eps": f"{BN_EPS:g}", "bn_vectors": golden.BN_VECTORS,
-        "span": spans([(layers, record.batch), (tests, golden.BATCH)], record.Tm), "record": record,
+        "span": span, "record": record,
         "data_dir": DATA_DIR, "ports": registers.ports(bn), "modes": registers.modes(bn), "registers": registers.register_map(registers.ports(bn)),
         "ap_ctrl": registers.AP_CTRL, "ap_start": registers.AP_START, "ap_done": registers.AP_DONE, "plan": host,
         "host_missing": host_missing, "arg_expr": ARG_EXPR, "train_lr": train.LEARNING_RATE,

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dse.errors import InputError
-from dse.inputs import read_json
+from dse.inputs import Range, is_file, parse_whole, read_json, text, whole
+from dse.workload.layer import MAX_DIM
 
 if TYPE_CHECKING:
     from dse.workload.graph import Workload
@@ -105,7 +106,7 @@ def kind_of(spec: str) -> str:
     if not kind:
         raise InputError(f"{spec}: not a workload: give a zoo name (dse workload list), an .onnx file or a workload "
                          f"file ({', '.join(s for s, k in SUFFIXES.items() if k == 'workload-file')})")
-    if suffix == ".json" and Path(spec).is_file():
+    if suffix == ".json" and is_file(spec):
         kind = _json_kind(Path(spec))
     return kind
 
@@ -129,9 +130,31 @@ def load_workload(spec: str, *, batch: int | None = None, seq_len: int | None = 
         options.reject(spec, "a zoo model (its shapes are built in)", "input_shapes", "stage", "context")
         return build(spec, batch=batch, seq_len=seq_len)
     path = Path(spec)
-    if not path.is_file():
+    if not is_file(path):
         raise InputError(f"{where}: file {spec!r} does not exist")
     return LOADERS[kind](path, options)
+
+
+def check_workload(spec: Any, where: str) -> str:
+    """A check (dse.inputs style, for explore configs) that `spec` names a workload: a known zoo model or an existing
+    file of a workload kind. The file's content is checked when it loads."""
+    text(spec, where)
+    try:
+        if kind_of(spec) == "zoo":
+            from dse.workload.zoo import builder
+
+            builder(spec)
+        elif not is_file(spec):
+            raise InputError(f"file {spec!r} does not exist")
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    return spec
+
+
+def check_input_shape(value: Any, where: str) -> Any:
+    """A check (for explore configs) that an `input_shape` value parses (`parse_input_shapes`)."""
+    shapes_key(value, where)
+    return value
 
 
 def shapes_key(value: Shapes | Iterable[str] | Mapping | str | None, where: str) -> tuple | None:
@@ -167,16 +190,11 @@ def parse_input_shapes(value: Shapes | Iterable[str] | Mapping | str | None, whe
 
 
 def _dims(name: str, dims: Any, where: str) -> tuple[int, ...]:
+    """Each dim a whole number in the layer-dimension range [1, 2**31] (docs/conventions.md), text or a number."""
     out = []
+    what = f"{where}: input {name or '(the only input)'}: dim"
     for d in dims if isinstance(dims, (list, tuple)) else [dims]:
-        try:
-            value = int(str(d).strip())
-        except ValueError:
-            value = 0
-        if isinstance(d, bool) or value <= 0 or (isinstance(d, float) and d != value):
-            raise InputError(f"{where}: input {name or '(the only input)'}: dims must be positive integers "
-                             f"separated by commas, got {d!r}")
-        out.append(value)
+        out.append(parse_whole(d, what, Range(1, MAX_DIM)) if isinstance(d, str) else whole(d, what, Range(1, MAX_DIM)))
     if not out:
         raise InputError(f"{where}: input {name or '(the only input)'}: no dims given")
     return tuple(out)

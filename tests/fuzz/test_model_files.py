@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from onnx import AttributeProto, TensorProto, helper, numpy_helper
 
 from .harness import check_run, run_cli, workspace, write_input
-from .mutate import damaged_text, mutated_tokens, yaml_files
+from .mutate import damaged_text, dump, mutated_tokens, yaml_files
 
 
 TILING = yaml.safe_load((Path(__file__).parents[1] / "hls" / "fixtures" / "pynq_small.yaml").read_text())
@@ -131,7 +131,18 @@ def test_onnx_file(data: bytes) -> None:
         check_run(run, ["in/m.onnx"])
 
 
+def _tiling(value: object, key: str, layer: int | None = None) -> bytes:
+    """TILING with one field (of one layer) replaced, as the file's bytes."""
+    doc = copy.deepcopy(TILING)
+    (doc if layer is None else doc["layers"][layer])[key] = value
+    return dump(doc).encode()
+
+
 @given(data=yaml_files(TILING))
+@example(data=_tiling(23236454, "P", 0))  # a padding larger than the input: numpy's "negative dimensions" ValueError
+@example(data=_tiling(6816618720794312.0, "K", 0))  # a kernel of 7e15: still running after 60 s
+@example(data=_tiling(8000000.0, "batch"))  # 8e6 images of synthetic training data: MemoryError
+@example(data=_tiling(1000000, "batch"))  # the largest batch: its input region outgrows the kernel's int indices
 def test_tiling_record(data: bytes) -> None:
     with workspace() as folder:
         write_input(folder, "tiling.yaml", data)
