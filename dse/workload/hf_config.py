@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from dse.errors import InputError
-from dse.inputs import read_json
+from dse.inputs import Range, read_json, whole
+from dse.workload.layer import MAX_DIM
 
 #: model_type -> (tied embeddings when the file does not say, q/k/v projections carry a bias, embeddings are
 #: multiplied by sqrt(hidden)). Defaults are the transformers config classes' own defaults; Qwen2's attention
@@ -26,6 +27,10 @@ FAMILIES = {
     "phi3": (False, False, False),
     "gemma": (True, False, True),
 }
+#: Most decoder layers a config may have: about twice the deepest published decoder (Llama 3.1 405B, 126 layers).
+#: The graph grows by a dozen nodes per layer (a LoRA training graph of 1024 layers takes ~35 s to price), so a
+#: config of 10**30 layers would build for ever instead of failing.
+MAX_LAYERS = 256
 #: hidden_act values -> Layer activation function names.
 ACTIVATIONS = {"silu": "silu", "swish": "silu", "gelu": "gelu", "gelu_pytorch_tanh": "gelu", "gelu_new": "gelu"}
 
@@ -62,11 +67,12 @@ class DecoderConfig:
         return self.layers * (attention + mlp + 2 * self.hidden) + embeddings + self.hidden
 
 
-def _count(where: str, data: dict, key: str, default: Any = None) -> int:
+def _count(where: str, data: dict, key: str, default: Any = None, within: Range = Range(1, MAX_DIM)) -> int:
+    """A count field: a whole number (a float such as 2.0 is not, as in JSON configs) in the layer-dimension range."""
     value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InputError(f"{where}: field {key} must be a positive integer, got {value!r}")
-    return value
+    if isinstance(value, float):
+        raise InputError(f"{where}: field {key} must be an integer in {within}, got {value!r}")
+    return whole(value, f"{where}: field {key}", within)
 
 
 def _flag(where: str, data: dict, key: str, default: bool) -> bool:
@@ -99,7 +105,7 @@ def parse_config(data: Any, where: str, name: str) -> DecoderConfig:
         raise InputError(f"{where}: field hidden_act {act!r} is not supported; supported: {', '.join(ACTIVATIONS)}")
     attention_bias = _flag(where, data, "attention_bias", False)
     return DecoderConfig(
-        name=name, family=family, hidden=hidden, layers=_count(where, data, "num_hidden_layers"), heads=heads,
+        name=name, family=family, hidden=hidden, layers=_count(where, data, "num_hidden_layers", within=Range(1, MAX_LAYERS)), heads=heads,
         kv_heads=kv_heads, head_dim=head_dim, intermediate=_count(where, data, "intermediate_size"),
         vocab=_count(where, data, "vocab_size"), tied=_flag(where, data, "tie_word_embeddings", tied_default),
         qkv_bias=qkv_bias or attention_bias, o_bias=attention_bias, mlp_bias=_flag(where, data, "mlp_bias", False),

@@ -85,6 +85,8 @@ def _config(**changes: object) -> bytes:
 @example(data=_config(hidden_act=["silu"]), stage="prefill")  # unhashable hidden_act: TypeError
 # a layer out of range (K = 2**40): the Layer's message named the layer, not the file
 @example(data=_config(hidden_size=2**40, intermediate_size=2**40), stage="prefill")
+@example(data=_config(num_hidden_layers=10**30), stage="prefill")  # built layer after layer: still running after 60 s
+@example(data=_config(num_hidden_layers=2.0), stage="prefill")  # a count as a float: refused as before
 def test_hf_config(data: bytes, stage: str) -> None:
     with workspace() as folder:
         write_input(folder, "config.json", data)
