@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from dse.errors import InputError, ModelError
 from dse.explore.config import StudySpec
+from dse.explore.generations import Generations, total_violation
 from dse.explore.journal import BatchedJournalStorage
 from dse.explore.problems import PROBLEMS, Problem
 
@@ -99,11 +100,17 @@ class FixedSpaceNSGAII(optuna.samplers.NSGAIISampler):
         return dict(self._space)
 
 
+def population_size(spec: StudySpec) -> int:
+    """NSGA-II's population: a fifth of the trials, so a small study still evolves over generations, at most 50."""
+    return min(50, max(4, spec.trials // 5))
+
+
 def make_sampler(spec: StudySpec, seed: int | None) -> optuna.samplers.BaseSampler:
+    """The Optuna sampler of a study run one trial at a time (workers, and the batched runner's TPE and random)."""
     if spec.sampler == "tpe":
         return optuna.samplers.TPESampler(seed=seed, multivariate=True)
     if spec.sampler == "nsga2":
-        return FixedSpaceNSGAII(spec.sweep, seed=seed, population_size=min(50, max(4, spec.trials // 5)))
+        return FixedSpaceNSGAII(spec.sweep, seed=seed, population_size=population_size(spec))
     if spec.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if spec.sampler == "grid":
@@ -171,6 +178,8 @@ def _frozen(params: dict, dists: dict[str, BaseDistribution], result: dict,
 
 
 def _json_safe(value: Any) -> bool:
+    if value is None or isinstance(value, (str, int, float)):  # every metric but a rare list or record
+        return True
     try:
         json.dumps(value)
         return True
@@ -223,6 +232,8 @@ def run_study(spec: StudySpec, seed: int, storage: optuna.storages.BaseStorage, 
                disable=not progress, dynamic_ncols=True, leave=True)
     if spec.sampler == "exact":
         _run_exact(spec, problem, study, storage, len(done), bar, on_batch)
+    elif spec.sampler == "nsga2":
+        _run_generations(spec, seed, problem, study, storage, done, bar, on_batch)
     else:
         _run_sampled(spec, seed, problem, study, storage, done, bar, on_batch)
     bar.close()
@@ -274,6 +285,36 @@ def _run_sampled(spec: StudySpec, seed: int, problem: Problem, study: optuna.Stu
         _advance(bar, study, spec, len(fresh), on_batch)
         stored += len(fresh)
         batch += 1
+
+
+def _run_generations(spec: StudySpec, seed: int, problem: Problem, study: optuna.Study,
+                     storage: optuna.storages.BaseStorage, done: list[FrozenTrial],
+                     bar: tqdm, on_batch: Callable[[int], None] | None) -> None:
+    """NSGA-II a generation per batch (`dse.explore.generations`): ask a generation, evaluate it in one call, store
+    it, tell it. A resumed run replays the stored generations without evaluating them; a generation cut by a kill
+    is re-asked (its stored points come out the same) and only its missing trials are evaluated."""
+    nsga = Generations(spec.sweep, study_directions(spec), seed, population_size(spec))
+    position = 0
+    while position < spec.trials:
+        asked = nsga.ask()[:spec.trials - position]
+        if not asked:
+            return  # a small sweep used up: NSGA-II proposes no design it has not tried
+        stored = done[position:position + len(asked)]
+        fresh = asked[len(stored):]
+        results = evaluate_points(problem, spec, fresh) if fresh else []
+        if fresh:
+            persist(study, [_frozen(p, spec.sweep, r) for p, r in zip(fresh, results)], storage)
+            _advance(bar, study, spec, len(fresh), on_batch)
+        nsga.tell([t.params for t in stored] + fresh,
+                  [t.values for t in stored] + [r["values"] for r in results],
+                  [total_violation(_stored_constraints(t)) for t in stored]
+                  + [total_violation(r["constraints"]) for r in results])
+        position += len(asked)
+
+
+def _stored_constraints(trial: FrozenTrial) -> dict[str, float]:
+    """The constraint values `_frozen` stored with a trial."""
+    return {k: v for k, v in trial.system_attrs.items() if k.startswith("constraints:")}
 
 
 def _advance(bar: tqdm, study: optuna.Study, spec: StudySpec, n: int, on_batch: Callable[[int], None] | None) -> None:

@@ -82,7 +82,7 @@ def exact(specs: list[ConvSpec], batch: int, board: FPGABoard, layout: str = "re
         cell = np.unravel_index(int(np.argmin(total)), total.shape)
         if not np.isfinite(total[cell]):
             continue
-        tiling = _pick(layers, Tm, *cell)
+        (tiling,) = _pick(layers, Tm, np.array([cell]))
         cycles = int(evaluate(specs, tiling.candidates(), batch, board, layout).cycles[0])
         if best is None or cycles < best.cycles:
             best = ExactResult(tiling, cycles, 0)
@@ -102,17 +102,21 @@ def _cell_minimum(shape: tuple[int, int, int], a, b, c, cycles) -> np.ndarray:
     return grid
 
 
-def _pick(layers: list, Tm: int, a: int, b: int, c: int) -> Tiling | None:
-    """Each layer's fastest (Tr, M_on) within a IFM, b OFM and c weight banks; None if a layer has none."""
+def _pick(layers: list, Tm: int, cells: np.ndarray) -> list[Tiling | None]:
+    """For each row (a, b, c) of `cells`: each layer's fastest (Tr, M_on) within a IFM, b OFM and c weight banks, or
+    None if some layer has none. All cells of a layer are decided in one masked argmin."""
+    cells = np.asarray(cells, dtype=np.int64).reshape(-1, 3)
+    fits = np.ones(len(cells), dtype=bool)
     Tr, M_on = [], []
     for tr, mon, la, lb, lc, cycles in layers:
-        ok = np.flatnonzero((la <= a) & (lb <= b) & (lc <= c))
-        if ok.size == 0:
-            return None
-        k = ok[np.argmin(cycles[ok])]
-        Tr.append(int(tr[k]))
-        M_on.append(int(mon[k]))
-    return Tiling(Tm, tuple(Tr), tuple(M_on))
+        ok = ((la[None, :] <= cells[:, :1]) & (lb[None, :] <= cells[:, 1:2]) & (lc[None, :] <= cells[:, 2:]))
+        k = np.argmin(np.where(ok, cycles[None, :].astype(float), np.inf), axis=1)
+        fits &= ok[np.arange(len(cells)), k]
+        Tr.append(tr[k])
+        M_on.append(mon[k])
+    Tr, M_on = np.array(Tr).T, np.array(M_on).T
+    return [Tiling(Tm, tuple(int(x) for x in Tr[i]), tuple(int(x) for x in M_on[i])) if fits[i] else None
+            for i in range(len(cells))]
 
 
 class BufferScheduler:
@@ -123,6 +127,7 @@ class BufferScheduler:
     def __init__(self, specs: list[ConvSpec], batch: int, board: FPGABoard, layout: str = "reshaped_reuse") -> None:
         self.specs, self.batch, self.board, self.layout = specs, batch, board, layout
         self._grids: dict[int, list] = {}
+        self._minimum: dict[int, tuple[int, int, int]] = {}
 
     def banks(self, Tm: int, wei_banks: int, ifm_share: float, bram_limit: int) -> tuple[int, int, int]:
         """(IFM, OFM, weight) banks: the weight buffer first, the rest of half the BRAM budget split by share."""
@@ -139,12 +144,18 @@ class BufferScheduler:
 
     def minimum_banks(self, Tm: int) -> tuple[int, int, int]:
         """The smallest (IFM, OFM, weight) banks that hold every layer's smallest tile (Tr = 1, M_on = Tm)."""
-        layers = self._layers(Tm)
-        return tuple(max(int(g[k].min()) for g in layers) for k in (2, 3, 4))  # type: ignore[return-value]
+        if Tm not in self._minimum:
+            layers = self._layers(Tm)
+            self._minimum[Tm] = tuple(max(int(g[k].min()) for g in layers) for k in (2, 3, 4))  # type: ignore
+        return self._minimum[Tm]
 
     def tiling(self, Tm: int, a: int, b: int, c: int) -> Tiling | None:
         """The fastest tiling within the banks, or None when some layer fits no (Tr, M_on)."""
-        return _pick(self._layers(Tm), Tm, a, b, c)
+        return self.tilings(Tm, np.array([(a, b, c)]))[0]
+
+    def tilings(self, Tm: int, cells: np.ndarray) -> list[Tiling | None]:
+        """`tiling` of every (IFM, OFM, weight) banks row of `cells` at once."""
+        return _pick(self._layers(Tm), Tm, cells)
 
 
 def optuna_study(specs: list[ConvSpec], batch: int, board: FPGABoard, layout: str = "reshaped_reuse",

@@ -9,7 +9,7 @@ import yaml
 from dse.errors import InputError
 from dse.explore.config import load_config, parse_config
 from dse.explore.run import explore
-from dse.explore.runner import BATCH, open_storage, run_study
+from dse.explore.runner import open_storage, run_study
 
 from .toy_problem import config_dict
 
@@ -82,7 +82,7 @@ def test_a_study_stopped_after_a_batch_resumes_to_the_uninterrupted_trials(tmp_p
 
     with pytest.raises(Killed):
         run_study(spec, 3, storage, progress=False, on_batch=stop_after_two)
-    assert len(optuna.load_study(study_name="toy", storage=storage).trials) == 2 * BATCH
+    assert len(optuna.load_study(study_name="toy", storage=storage).trials) == sum(batches)  # two batches stored
     resumed = run_study(spec, 3, storage, progress=False)
     whole = run_study(spec, 3, open_storage(None, tmp_path / "whole"), progress=False)
     assert len(whole.trials) == 200 and _params(resumed) == _params(whole)

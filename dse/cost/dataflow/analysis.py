@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from dse.cost.dataflow.elementwise import _any, _div, _max, _not, _ratio, _sel
 from dse.cost.dataflow.levels import (
@@ -32,21 +33,27 @@ from dse.hw.directives import Hardware, MaestroLayer
 
 def distinct_rows(cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(first, inverse) of the rows of int columns: the index of each distinct row's first occurrence, in order of
-    appearance, and for every row the position of its distinct row in `first`. The columns are packed into one
-    int64 per row when their value ranges fit in 62 bits, which np.unique sorts far faster than whole rows."""
-    lows = [int(c.min()) for c in cols]
-    bits = [(int(c.max()) - low).bit_length() for c, low in zip(cols, lows)]
-    if sum(bits) <= 62:
-        key = np.zeros(len(cols[0]), dtype=np.int64)
-        for c, low, width in zip(cols, lows, bits):
-            key = (key << width) | (c - low)
-        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    else:
-        _, first, inverse = np.unique(np.stack(cols, axis=1), axis=0, return_index=True, return_inverse=True)
-    order = np.argsort(first)
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return first[order], rank[inverse.reshape(-1)]
+    appearance, and for every row the position of its distinct row in `first`. Columns are packed into one int64
+    key per row, renumbered whenever the next column would overflow 62 bits, and the keys are hashed: pandas'
+    factorize numbers them in order of appearance in linear time, where sorting rows with np.unique took half of a
+    co-design sweep's analysis (benchmarks/explore_speed.py)."""
+    key = np.zeros(len(cols[0]), dtype=np.int64)
+    bits = 0
+    for column in cols:
+        column = np.asarray(column, dtype=np.int64)
+        low = int(column.min())
+        width = (int(column.max()) - low).bit_length()
+        if width > 62:
+            column, low = pd.factorize(column)[0], 0
+            width = int(column.max()).bit_length()
+        if bits + width > 62:
+            key = pd.factorize(key)[0]
+            bits = int(key.max()).bit_length()
+        key = (key << width) | (column - low)
+        bits += width
+    inverse = pd.factorize(key)[0]
+    seen = np.maximum.accumulate(inverse)  # a row is its code's first when the running maximum steps up
+    return np.flatnonzero(np.concatenate(([True], seen[1:] > seen[:-1]))), inverse
 
 
 @dataclass

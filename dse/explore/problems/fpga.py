@@ -57,7 +57,9 @@ class FPGATiling(Problem):
         self._schedulers: dict[tuple, BufferScheduler] = {}
         self._tilings: dict[tuple, Tiling] = {}
 
-    def _design(self, point: dict[str, Any]) -> tuple[FPGABoard, list[ConvSpec], Budget, Tiling, int]:
+    def _hardware(self, point: dict[str, Any]) -> tuple[tuple, FPGABoard, list[ConvSpec], Budget, int,
+                                                        tuple[int, int, int]]:
+        """(scheduler key, board, layers, budget, Tm, (IFM, OFM, weight) banks) of a point."""
         board = _board(str(point["board"]))
         batch = int(point["batch"])
         specs = list(_specs(str(point["network"]), batch, shapes_key(point["input_shape"], "input_shape")))
@@ -72,20 +74,36 @@ class FPGATiling(Problem):
         scheduler = self._schedulers[key]
         sampled = scheduler.banks(Tm, wei_banks, _share("ifm_share", point["ifm_share"]), bram_limit)
         banks = tuple(max(x, need) for x, need in zip(sampled, scheduler.minimum_banks(Tm)))
-        if (key, Tm, banks) not in self._tilings:  # continuous shares land on few integer designs
-            self._tilings[key, Tm, banks] = scheduler.tiling(Tm, *banks)
+        return key, board, specs, budget, Tm, banks  # type: ignore[return-value]
+
+    def _schedule(self, designs: list[tuple]) -> None:
+        """Schedule the designs' missing (Tm, banks): continuous shares land on few integer designs, and the new
+        ones of one scheduler and Tm are scheduled in one vectorised call."""
+        missing: dict[tuple, set] = {}
+        for key, _, _, _, Tm, banks in designs:
+            if (key, Tm, banks) not in self._tilings:
+                missing.setdefault((key, Tm), set()).add(banks)
+        for (key, Tm), cells in missing.items():
+            cells = sorted(cells)
+            for banks, tiling in zip(cells, self._schedulers[key].tilings(Tm, np.array(cells))):
+                self._tilings[key, Tm, banks] = tiling
+
+    def _design(self, point: dict[str, Any]) -> tuple[FPGABoard, list[ConvSpec], Budget, Tiling, int]:
+        key, board, specs, budget, Tm, banks = design = self._hardware(point)
+        self._schedule([design])
         return board, specs, budget, self._tilings[key, Tm, banks], Tm
 
     def evaluate(self, points: list[dict[str, Any]]) -> pd.DataFrame:
         """Points of one (network, batch, board, layout, budget) are priced in one vectorized call: their tilings
         are stacked as the candidates of `evaluate`."""
+        designs = [self._hardware(point) for point in points]
+        self._schedule(designs)
         groups: dict[tuple, list[tuple[int, Tiling]]] = {}
         context = {}
-        for i, point in enumerate(points):
-            board, specs, budget, tiling, _ = self._design(point)
-            key = (str(point["network"]), int(point["batch"]), board.name, str(point["layout"]), budget)
-            context[key] = (board, specs, budget)
-            groups.setdefault(key, []).append((i, tiling))
+        for i, (key, board, specs, budget, Tm, banks) in enumerate(designs):
+            group = (*key, budget)
+            context[group] = (board, specs, budget)
+            groups.setdefault(group, []).append((i, self._tilings[key, Tm, banks]))
         rows: list[dict[str, Any]] = [{} for _ in points]
         for key, items in groups.items():
             board, specs, budget = context[key]

@@ -1,0 +1,142 @@
+"""NSGA-II a whole generation at a time, for the batched runner.
+
+Optuna's NSGAIISampler proposes one trial per `ask`, with about 2 ms of study bookkeeping each on this machine, so a
+study cannot persist more than ~500 trials/s whatever its model costs. pymoo's NSGA-II (Deb et al., IEEE TEVC 6(2)
+2002: binary tournament on rank and crowding, SBX crossover, polynomial mutation, constrained domination) proposes a
+whole generation in one vectorised call and takes its evaluations back in one, at ~0.1 ms per design
+(benchmarks/explore_speed.py). Optuna stays the storage: each generation is written as finished trials.
+
+The sweep becomes pymoo's box. A list (categorical) or an integer or stepped range is the index of its value,
+rounded after crossover and mutation, so repeated designs are recognised and not proposed again; lists are treated
+as ordered, as sweeps of sizes and bandwidths are. A float range is itself (log ranges in log space). Constraints
+enter as one column, the sum of the violations, which is how Optuna's NSGA-II ranks infeasible trials too.
+Generations depend only on the seed and the trials told, so a resumed study replays its stored generations
+(telling the stored values, evaluating nothing) and goes on with the trials an uninterrupted run makes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
+from pymoo.algorithms.moo.nsga2 import NSGA2
+from pymoo.core.evaluator import Evaluator
+from pymoo.core.population import Population
+from pymoo.core.problem import Problem
+from pymoo.core.repair import Repair
+from pymoo.problems.static import StaticProblem
+from pymoo.core.termination import NoTermination
+
+
+class Encoding:
+    """Swept parameters <-> rows of pymoo's box; single-valued parameters are fixed, not coordinates."""
+
+    def __init__(self, sweep: dict[str, BaseDistribution]) -> None:
+        self.fixed = {name: _only_value(d) for name, d in sweep.items() if d.single()}
+        self.names = [name for name, d in sweep.items() if not d.single()]
+        self.dists = [sweep[name] for name in self.names]
+        self.discrete = np.array([_index_of(d) is not None for d in self.dists], dtype=bool)
+        bounds = [_bounds(d) for d in self.dists]
+        self.low = np.array([b[0] for b in bounds], dtype=float)
+        self.high = np.array([b[1] for b in bounds], dtype=float)
+
+    def decode(self, rows: np.ndarray) -> list[dict[str, Any]]:
+        return [{**self.fixed, **{n: _value(d, x) for n, d, x in zip(self.names, self.dists, row)}} for row in rows]
+
+    def encode(self, params: dict[str, Any]) -> np.ndarray:
+        return np.array([_coordinate(d, params[n]) for n, d in zip(self.names, self.dists)], dtype=float)
+
+
+def _index_of(dist: BaseDistribution) -> list | None:
+    """The values of a discrete parameter, indexed by its coordinate; None for a continuous one."""
+    if isinstance(dist, CategoricalDistribution):
+        return list(dist.choices)
+    if dist.step is not None and not dist.log:
+        count = int(round((dist.high - dist.low) / dist.step)) + 1
+        return [dist.low + i * dist.step for i in range(count)]
+    if isinstance(dist, IntDistribution):  # log-scaled integers: every integer of the range
+        return list(range(dist.low, dist.high + 1))
+    return None
+
+
+def _bounds(dist: BaseDistribution) -> tuple[float, float]:
+    values = _index_of(dist)
+    if values is not None:
+        return -0.5, len(values) - 0.5  # rounding gives every index the same width
+    return (math.log(dist.low), math.log(dist.high)) if dist.log else (dist.low, dist.high)
+
+
+def _value(dist: BaseDistribution, x: float) -> Any:
+    values = _index_of(dist)
+    if values is not None:
+        return values[int(np.clip(np.rint(x), 0, len(values) - 1))]
+    value = math.exp(x) if dist.log else float(x)
+    return min(max(value, dist.low), dist.high)
+
+
+def _coordinate(dist: BaseDistribution, value: Any) -> float:
+    values = _index_of(dist)
+    if values is not None:
+        return float(values.index(value))
+    return math.log(value) if dist.log else float(value)
+
+
+def _only_value(dist: BaseDistribution) -> Any:
+    return dist.choices[0] if isinstance(dist, CategoricalDistribution) else dist.low
+
+
+class _RoundDiscrete(Repair):
+    """Snap the discrete coordinates to their indices (pymoo repairs every sampled and mated design)."""
+
+    def __init__(self, discrete: np.ndarray, high: np.ndarray) -> None:
+        super().__init__()
+        self.discrete, self.top = discrete, high - 0.5
+
+    def _do(self, problem, X, **kwargs):
+        X = np.array(X, dtype=float)
+        X[:, self.discrete] = np.clip(np.rint(X[:, self.discrete]), 0, self.top[self.discrete])
+        return X
+
+
+class Generations:
+    """NSGA-II over a sweep: `ask` the next generation's parameters, `tell` their objective values (in the study's
+    directions) and total constraint violations, in the order asked."""
+
+    def __init__(self, sweep: dict[str, BaseDistribution], directions: Sequence[str], seed: int,
+                 population: int) -> None:
+        self.encoding = Encoding(sweep)
+        self._sign = np.array([1.0 if d == "minimize" else -1.0 for d in directions])
+        self._exhausted = False
+        if not self.encoding.names:
+            return  # one design: asked once, nothing to evolve
+        self._problem = Problem(n_var=len(self.encoding.names), n_obj=len(directions), n_ieq_constr=1,
+                                xl=self.encoding.low, xu=self.encoding.high)
+        self._algorithm = NSGA2(pop_size=population, eliminate_duplicates=True,
+                                repair=_RoundDiscrete(self.encoding.discrete, self.encoding.high))
+        self._algorithm.setup(self._problem, seed=seed, termination=NoTermination())
+
+    def ask(self) -> list[dict[str, Any]]:
+        """The next generation; empty once NSGA-II proposes no design it has not seen (a small sweep used up)."""
+        if not self.encoding.names:
+            asked, self._exhausted = ([] if self._exhausted else [dict(self.encoding.fixed)]), True
+            return asked
+        infills = self._algorithm.ask()
+        return [] if infills is None or len(infills) == 0 else self.encoding.decode(infills.get("X"))
+
+    def tell(self, params: Sequence[dict[str, Any]], values: Sequence[Sequence[float]],
+             violations: Sequence[float]) -> None:
+        if not self.encoding.names or not params:
+            return
+        told = Population.new("X", np.array([self.encoding.encode(p) for p in params]))
+        objectives = np.asarray(values, dtype=float) * self._sign
+        violation = np.asarray(violations, dtype=float).reshape(-1, 1)
+        Evaluator().eval(StaticProblem(self._problem, F=objectives, G=violation), told)
+        self._algorithm.tell(infills=told)
+
+
+def total_violation(constraints: dict[str, float]) -> float:
+    """Optuna's convention: a constraint value <= 0 is satisfied; the total is what the infeasible are ranked by."""
+    return float(sum(max(v, 0.0) for v in constraints.values()))
