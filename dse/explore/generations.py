@@ -7,8 +7,9 @@ whole generation in one vectorised call and takes its evaluations back in one, a
 (benchmarks/explore_speed.py). Optuna stays the storage: each generation is written as finished trials.
 
 The sweep becomes pymoo's box. A list (categorical) or an integer or stepped range is the index of its value,
-rounded after crossover and mutation, so repeated designs are recognised and not proposed again; lists are treated
-as ordered, as sweeps of sizes and bandwidths are. A float range is itself (log ranges in log space). Constraints
+rounded after crossover and mutation, so a design already proposed is recognised and never proposed again (a
+converged population would otherwise spend trials re-evaluating its own members); lists are treated as ordered, as
+sweeps of sizes and bandwidths are. A float range is itself (log ranges in log space). Constraints
 enter as one column, the sum of the violations, which is how Optuna's NSGA-II ranks infeasible trials too.
 Generations depend only on the seed and the trials told, so a resumed study replays its stored generations
 (telling the stored values, evaluating nothing) and goes on with the trials an uninterrupted run makes.
@@ -23,12 +24,20 @@ from typing import Any
 import numpy as np
 from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
 from pymoo.algorithms.moo.nsga2 import NSGA2
+from pymoo.core.duplicate import DuplicateElimination
 from pymoo.core.evaluator import Evaluator
 from pymoo.core.population import Population
 from pymoo.core.problem import Problem
 from pymoo.core.repair import Repair
-from pymoo.problems.static import StaticProblem
 from pymoo.core.termination import NoTermination
+from pymoo.operators.crossover.sbx import SBX
+from pymoo.operators.mutation.pm import PM
+from pymoo.problems.static import StaticProblem
+
+MATINGS_PER_ASK = 5
+"""How many rounds of mating an `ask` may spend looking for designs not yet proposed before it returns fewer.
+pymoo's default of 100 costs ~40 ms per ask once the population has converged; past 20 rounds few new designs
+turn up."""
 
 
 class Encoding:
@@ -96,9 +105,37 @@ class _RoundDiscrete(Repair):
         self.discrete, self.top = discrete, high - 0.5
 
     def _do(self, problem, X, **kwargs):
+        return self.snap(X)
+
+    def snap(self, X: np.ndarray) -> np.ndarray:
         X = np.array(X, dtype=float)
-        X[:, self.discrete] = np.clip(np.rint(X[:, self.discrete]), 0, self.top[self.discrete])
+        # + 0.0 turns rint's -0.0 into 0.0, so equal designs have equal bytes
+        X[:, self.discrete] = np.clip(np.rint(X[:, self.discrete]), 0, self.top[self.discrete]) + 0.0
         return X
+
+
+class _NeverProposed(DuplicateElimination):
+    """Drop designs proposed before (by any generation), not only those in the current population as pymoo's
+    default does; exact row equality, since discrete coordinates are already snapped to their indices."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proposed: set[bytes] = set()
+
+    def do(self, pop, *others, **kwargs):
+        seen = {key for other in others for key in _keys(other)}
+        keep = []
+        for i, key in enumerate(_keys(pop)):
+            if key not in seen and key not in self.proposed:
+                seen.add(key)
+                keep.append(i)
+        return pop[keep]
+
+
+def _keys(pop: Population) -> list[bytes]:
+    if len(pop) == 0:
+        return []
+    return [row.tobytes() for row in np.asarray(pop.get("X"), dtype=float).reshape(len(pop), -1)]
 
 
 class Generations:
@@ -114,17 +151,45 @@ class Generations:
             return  # one design: asked once, nothing to evolve
         self._problem = Problem(n_var=len(self.encoding.names), n_obj=len(directions), n_ieq_constr=1,
                                 xl=self.encoding.low, xu=self.encoding.high)
-        self._algorithm = NSGA2(pop_size=population, eliminate_duplicates=True,
-                                repair=_RoundDiscrete(self.encoding.discrete, self.encoding.high))
+        self._proposed = _NeverProposed()
+        self._repair = _RoundDiscrete(self.encoding.discrete, self.encoding.high)
+        # pymoo's recipe for integer variables (its "Integer Variables" guide): SBX and PM with eta 3, so a mutation
+        # moves an index by more than the rounding takes back
+        self._algorithm = NSGA2(pop_size=population, eliminate_duplicates=self._proposed, repair=self._repair,
+                                crossover=SBX(eta=3.0, prob=0.9), mutation=PM(eta=3.0))
+        self._algorithm.mating.n_max_iterations = MATINGS_PER_ASK
         self._algorithm.setup(self._problem, seed=seed, termination=NoTermination())
+        self._population = population
+        self._rng = np.random.default_rng(seed)
 
     def ask(self) -> list[dict[str, Any]]:
-        """The next generation; empty once NSGA-II proposes no design it has not seen (a small sweep used up)."""
+        """The next generation, topped up with random designs not yet proposed when mating finds too few (a
+        population collapsed onto one design); empty once no new design turns up (a small sweep used up)."""
         if not self.encoding.names:
             asked, self._exhausted = ([] if self._exhausted else [dict(self.encoding.fixed)]), True
             return asked
         infills = self._algorithm.ask()
-        return [] if infills is None or len(infills) == 0 else self.encoding.decode(infills.get("X"))
+        rows = np.empty((0, len(self.encoding.names))) if infills is None else infills.get("X").reshape(len(infills), -1)
+        self._proposed.proposed.update(row.tobytes() for row in rows)
+        if len(rows) < self._population:
+            fill = self._random_unproposed(self._population - len(rows))
+            self._proposed.proposed.update(row.tobytes() for row in fill)
+            rows = np.vstack([rows, fill])
+        return self.encoding.decode(rows)
+
+    def _random_unproposed(self, count: int) -> np.ndarray:
+        found: list[np.ndarray] = []
+        keys = self._proposed.proposed.copy()
+        for _ in range(MATINGS_PER_ASK):
+            draws = self._repair.snap(self._rng.uniform(self.encoding.low, self.encoding.high,
+                                                             (count, len(self.encoding.names))))
+            for row in draws:
+                if len(found) < count and row.tobytes() not in keys:
+                    keys.add(row.tobytes())
+                    found.append(row)
+            if len(found) == count:
+                break
+        return np.array(found).reshape(len(found), len(self.encoding.names))
 
     def tell(self, params: Sequence[dict[str, Any]], values: Sequence[Sequence[float]],
              violations: Sequence[float]) -> None:

@@ -4,8 +4,10 @@ Analytical trials take microseconds while a storage write takes milliseconds, so
 hot path: an in-memory Optuna study samples and learns, the problem evaluates a whole batch with numpy, and the
 finished batch is appended to the persistent storage in one go. A batch is the unit of durability: a process
 killed mid-batch loses that batch's unfinished work and nothing that was persisted; rerunning resumes from the
-stored trials. Batch k always covers trials [64k, 64k + 64) and samples with a seed derived from (seed, k), from the
-trials before it, so a killed and resumed run gives the same trials as an uninterrupted one. `run_worker` is the
+stored trials. With TPE and random sampling, batch k always covers trials [64k, 64k + 64) and samples with a seed
+derived from (seed, k), from the trials before it; NSGA-II runs a generation per batch (`dse.explore.generations`,
+pymoo's vectorised NSGA-II), replaying the stored generations on resume. Either way a killed and resumed run gives
+the same trials as an uninterrupted one. `run_worker` is the
 shared-storage mode: one trial at a time on an RDB storage with heartbeats, so many processes on many machines
 cooperate and a killed worker's trial is failed and retried; each worker's sampler is seeded from the OS's entropy.
 """
@@ -297,8 +299,10 @@ def _run_generations(spec: StudySpec, seed: int, problem: Problem, study: optuna
     position = 0
     while position < spec.trials:
         asked = nsga.ask()[:spec.trials - position]
-        if not asked:
-            return  # a small sweep used up: NSGA-II proposes no design it has not tried
+        if not asked:  # a small sweep used up: NSGA-II proposes no design twice
+            bar.write(f"study {spec.name!r}: NSGA-II found no design it has not proposed after {position} trials; "
+                      "stopping early")
+            return
         stored = done[position:position + len(asked)]
         fresh = asked[len(stored):]
         results = evaluate_points(problem, spec, fresh) if fresh else []

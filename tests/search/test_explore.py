@@ -71,7 +71,8 @@ def _params(study) -> list[tuple]:
 
 @pytest.mark.parametrize("sampler", ["tpe", "nsga2", "random"])
 def test_a_study_stopped_after_a_batch_resumes_to_the_uninterrupted_trials(tmp_path, parabola, sampler):
-    (spec,) = parse_config(config_dict(trials=200, sampler=sampler)).studies
+    wide = {"x": {"low": 0.0, "high": 20.0}, "shape": ["a", "b", "c"]}  # continuous: more designs than trials
+    (spec,) = parse_config(config_dict(trials=200, sampler=sampler, sweep=wide)).studies
     storage = open_storage(None, tmp_path / "stopped")
     batches = []
 
@@ -86,6 +87,11 @@ def test_a_study_stopped_after_a_batch_resumes_to_the_uninterrupted_trials(tmp_p
     resumed = run_study(spec, 3, storage, progress=False)
     whole = run_study(spec, 3, open_storage(None, tmp_path / "whole"), progress=False)
     assert len(whole.trials) == 200 and _params(resumed) == _params(whole)
+
+
+def test_nsga2_proposes_each_design_once_and_stops_when_the_sweep_is_used_up(tmp_path, parabola):
+    _, trials, _ = run(tmp_path, trials=200, sampler="nsga2")  # the sweep has 21 x 3 = 63 designs
+    assert len(trials) == 63 and not trials.duplicated(["param_x", "param_shape"]).any()
 
 
 @pytest.mark.parametrize("sampler", ["tpe", "random"])
