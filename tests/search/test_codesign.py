@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import yaml
 
 from dse.cli import main
 from dse.cost.area_power import area_power
 from dse.cost.dataflow.model import evaluate_batch
 from dse.cost.dataflow.problem import has_mac_form
+from dse.explore.config import parse_config
+from dse.explore.run import explore
 from dse.explore.problems import PROBLEMS
 from dse.hw.dataflow import load_accelerator
 from dse.hw.tech import load_tech
@@ -161,3 +167,22 @@ def test_bad_design_numbers():
     problem, p = problem_and_point("eyeriss", precision="int4")
     with pytest.raises(InputError, match="no MAC area for precision 'int4'"):
         problem.evaluate([p])
+
+
+def test_the_docs_resnet50_study_finds_a_front_within_its_budgets(tmp_path):
+    """The co-design study docs/explore.md shows, at 300 NSGA-II trials: its front is not empty and every design on it
+    meets the study's area and power budgets and holds every layer's mapping (trials.csv and pareto.csv agree)."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "explore.md").read_text()
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", doc, re.S) if "problem: dataflow-accelerator" in b)
+    config = yaml.safe_load(block)
+    (study,) = config["studies"].values()
+    assert study["fixed"]["workload"] == "resnet50" and study["sampler"] == "nsga2"
+    study["trials"] = 300
+    explore(parse_config(config), tmp_path / "run", progress=False)
+    pareto = pd.read_csv(tmp_path / "run" / "pareto.csv")
+    area = float(study["constraints"]["area_mm2"].lstrip("<= "))
+    power = float(study["constraints"]["power_w"].lstrip("<= "))
+    assert len(pareto) >= 1 and pareto["feasible"].all()
+    assert (pareto["metric_area_mm2"] <= area).all() and (pareto["metric_power_w"] <= power).all()
+    assert (pareto["metric_violation_buffer_bytes"] == 0).all()
+    assert (tmp_path / "run" / "chosen_codesign" / "accelerator.yaml").exists()
