@@ -165,9 +165,12 @@ class TilingRecord:
         _check_fields(where, "a tiling file", data, cls)
         if data["schema"] != SCHEMA:
             raise InputError(f"{where}: field schema must be {SCHEMA!r}, got {data['schema']!r}")
-        board = load_board(data["board"]) if isinstance(data["board"], str) else None
-        if board is None:
+        if not isinstance(data["board"], str):
             raise InputError(f"{where}: field board must be a board name, got {data['board']!r}")
+        try:
+            board = load_board(data["board"])
+        except InputError as exc:
+            raise InputError(f"{where}: field board: {exc}") from None
         if data["part"] != board.part:
             raise InputError(f"{where}: field part is {data['part']!r} but board {board.name} has {board.part!r}")
         clock = whole(data["clock_hz"], f"{where}: field clock_hz", CLOCK_HZ)
