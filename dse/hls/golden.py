@@ -64,14 +64,12 @@ class Buffers:
 
     def fp_rows(self, K: int, S: int, C: int, cap: int) -> int:
         """Most FP/WU output rows (<= cap) whose input and output tiles fit; 0 if none."""
-        cols = (C - 1) * S + K
-        fits = [tr for tr in range(1, cap + 1) if ((tr - 1) * S + K) * cols <= self.ifm and tr * C <= self.ofm]
-        return max(fits, default=0)
+        cols = (C - 1) * S + K  # both needs grow with tr, so the bound is closed-form (a record's R may be 2**31)
+        return max(0, min(cap, (self.ifm // cols - K) // S + 1, self.ofm // C))
 
     def bp_rows(self, K: int, W: int, cap: int) -> int:
         """Most BP output rows (<= cap) whose dilated loss tile and output tile fit; 0 if none."""
-        fits = [tr for tr in range(1, cap + 1) if (tr + K - 1) * (W + K - 1) <= self.ifm and tr * W <= self.ofm]
-        return max(fits, default=0)
+        return max(0, min(cap, self.ifm // (W + K - 1) - K + 1, self.ofm // W))  # closed form, as fp_rows
 
 
 def layer_set(T: int, buffers: Buffers, where: str, bn: bool) -> list[KernelLayer]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from dse import resources
 from dse.errors import InputError
 from dse.hw.values import LARGEST, SMALLEST, check_keys, hardware_path, load_yaml
-from dse.inputs import FRACTION, Range, real
+from dse.inputs import FRACTION, Range, is_file, real
 from dse.workload.layer import Op
 
 DESIGN_DIR = ("fpga_designs",)
@@ -107,7 +107,7 @@ def _require(data: dict, key: str, where: object) -> object:
 def load_design(name: str) -> Design:
     """A published design from `accelerators/fpga_designs/NAME.yaml`."""
     path = resources.accelerators(*DESIGN_DIR, f"{name}.yaml")
-    if not path.is_file():
+    if not is_file(path):
         known = sorted(p.stem for p in resources.accelerators(*DESIGN_DIR).glob("*.yaml"))
         raise InputError(f"unknown accelerator design {name!r}; known: {', '.join(known)}")
     return parse_design(load_yaml(path), str(path), name)

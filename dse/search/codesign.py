@@ -36,7 +36,7 @@ from dse.cost.area_power import area_power
 from dse.cost.dataflow.model import Mapping, evaluate_designs, stream_cost
 from dse.cost.dataflow.offchip import roofline
 from dse.cost.dataflow.problem import has_mac_form, problem
-from dse.errors import InputError
+from dse.errors import Infeasible, InputError
 from dse.hw.dataflow import DataflowAccelerator
 from dse.hw.tech import TechNode
 from dse.search.dataflow_mapping import space
@@ -127,6 +127,10 @@ class Codesign:
         for machines in missing.values():
             accs = list(machines.values())
             spaces = [space(layer, accs[0]) for layer in self.group_layers]
+            for layer, maps in zip(self.group_layers, spaces):
+                if not maps:  # the template's fixed clusters (Eyeriss's Sz(R) rows) need more PEs than the design has
+                    raise Infeasible(f"dataflow-accelerator design: parameter num_pes: no mapping of layer {layer.name!r} fits "
+                                     f"{accs[0].num_pes} PEs")
             layers = [layer for layer, maps in zip(self.group_layers, spaces) for _ in maps]
             mappings = [m for maps in spaces for m in maps]
             starts = np.concatenate([[0], np.cumsum([len(maps) for maps in spaces])]).astype(np.int64)

@@ -72,6 +72,7 @@ def ends(dist) -> list[Any]:
 @example(data=_with(("seed",), -1))  # numpy seeds are 32-bit unsigned
 # an unknown workload name: "unknown model 'abc'" named neither the file nor the key
 @example(data=_with(("studies", "platforms", "fixed", "workload"), "abc"))
+@example(data=_with(("studies", "fpga", "fixed", "network"), "0"))  # "unknown model '0'" named no file or key
 def test_explore_config(data: bytes) -> None:
     check_config(data)
 
@@ -123,6 +124,8 @@ def _fixed(key: str, value: Any) -> bytes:
 @example(data=_fixed("workload", 0))
 @example(data=_fixed("mapping_objective", "abc"))
 @example(data=_fixed("precision", "abc"))
+# one PE holds no mapping of a layer: numpy's broadcast ValueError in the network-level mapping choice
+@example(data=_with(("studies", "codesign", "sweep", "num_pes"), [1, 256], DATAFLOW))
 def test_dataflow_accelerator_config(data: bytes) -> None:
     check_config(data)
 

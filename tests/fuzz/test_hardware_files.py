@@ -75,6 +75,8 @@ def test_dataflow_accelerator_file(data: bytes) -> None:
 @given(data=yaml_files(SYSTEM))
 # no accelerator left that runs an LSTM: the message named the system, not its file
 @example(data=dump({**SYSTEM, "accelerators": SYSTEM["accelerators"][:2]}).encode())
+# a design name nested 60 deep: its text as a file name, OSError "File name too long"
+@example(data=dump({**SYSTEM, "accelerators": [{"name": "a", "design": [{"value": "x" * 300}]}]}).encode())
 def test_system_file(data: bytes) -> None:
     with workspace() as folder:
         write_input(folder, "system.yaml", data)

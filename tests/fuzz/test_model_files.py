@@ -142,6 +142,7 @@ def _tiling(value: object, key: str, layer: int | None = None) -> bytes:
 @example(data=_tiling(23236454, "P", 0))  # a padding larger than the input: numpy's "negative dimensions" ValueError
 @example(data=_tiling(6816618720794312.0, "K", 0))  # a kernel of 7e15: still running after 60 s
 @example(data=_tiling(8000000.0, "batch"))  # 8e6 images of synthetic training data: MemoryError
+@example(data=_tiling(194693632.0, "R", 2))  # fc3 with 2e8 output rows: a row-by-row scan ran past 60 s
 @example(data=_tiling("", "board"))  # an unknown board: the message did not name the tiling file
 @example(data=_tiling(1000000, "batch"))  # the largest batch: its input region outgrows the kernel's int indices
 def test_tiling_record(data: bytes) -> None:

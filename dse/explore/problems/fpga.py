@@ -25,9 +25,9 @@ from dse.cost.tiling_record import make_record
 from dse.errors import InputError
 from dse.explore.problems import Problem
 from dse.hw.fpga import LAYOUTS, FPGABoard, load_board
-from dse.inputs import MAX_BATCH, SHARE, Range, known, real_in, text, whole_in
+from dse.inputs import MAX_BATCH, SHARE, Range, known, real_in, whole_in
 from dse.search.fpga_tiling import BufferScheduler
-from dse.workload.source import shapes_key
+from dse.workload.source import check_workload, shapes_key
 
 METRICS = ("seconds", "energy_j", "cycles", "dsp", "bram_18k", "gflops", "gflops_per_w", "power_w", "Tm")
 
@@ -48,7 +48,7 @@ class FPGATiling(Problem):
     DEFAULTS = {"network": "vgg16", "batch": 16, "board": "zcu102", "layout": "reshaped_reuse", "dsp_share": 1.0,
                 "wei_share": 0.3, "ifm_share": 0.5, "dsp_budget": 0.8, "bram_budget": 0.75, "input_shape": None}
     METRICS = frozenset(METRICS)
-    CHECKS = {"network": text, "board": known(load_board), "layout": lambda v, where: _layout(v, where),
+    CHECKS = {"network": check_workload, "board": known(load_board), "layout": lambda v, where: _layout(v, where),
               "batch": whole_in(Range(1, MAX_BATCH)), "dsp_share": real_in(SHARE), "wei_share": real_in(SHARE),
               "ifm_share": real_in(SHARE), "dsp_budget": real_in(SHARE), "bram_budget": real_in(SHARE)}
 
