@@ -9,7 +9,7 @@ import yaml
 from dse.errors import InputError
 from dse.explore.config import load_config, parse_config
 from dse.explore.run import explore
-from dse.explore.runner import open_storage, run_study
+from dse.explore.runner import RunningFront, open_storage, run_study
 
 from .toy_problem import config_dict
 
@@ -143,3 +143,15 @@ def test_yaml_file_errors(tmp_path, parabola):
     good.write_text(yaml.safe_dump(config_dict(constraints={"f2": "<= 100"})))
     spec = load_config(good).studies[0]
     assert spec.constraints[0].violation(150.0) == 50.0
+
+
+@pytest.mark.parametrize("objectives", [["f1", "f2"], ["f2", {"f3": "maximize"}]])
+def test_the_progress_bars_running_front_is_optunas_best_trials(parabola, objectives):
+    (spec,) = parse_config(config_dict(trials=150, sampler="random", objectives=objectives)).studies
+    study = run_study(spec, 3, optuna.storages.InMemoryStorage(), progress=False)
+    trials = study.get_trials(deepcopy=False)
+    front = RunningFront(spec, trials[:10])
+    for i in range(10, len(trials), 7):  # batch by batch, as the runner adds them
+        front.add(trials[i:i + 7])
+    best = sorted(tuple(t.values) for t in study.best_trials)
+    assert best and sorted(map(tuple, front.values.tolist())) == best
