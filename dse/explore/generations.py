@@ -35,9 +35,9 @@ from pymoo.operators.mutation.pm import PM
 from pymoo.problems.static import StaticProblem
 
 MATINGS_PER_ASK = 5
-"""How many rounds of mating an `ask` may spend looking for designs not yet proposed before it returns fewer.
-pymoo's default of 100 costs ~40 ms per ask once the population has converged; past 20 rounds few new designs
-turn up."""
+"""How many rounds of mating (and then of random draws) an `ask` spends looking for designs not yet proposed.
+pymoo's default of 100 costs ~40 ms per ask once the population has converged; 20 rounds still took 4.5 s of a
+10,000-trial co-design study against 1.5 s with 5, the shortfall being topped up with random designs."""
 
 
 class Encoding:
@@ -169,7 +169,8 @@ class Generations:
             asked, self._exhausted = ([] if self._exhausted else [dict(self.encoding.fixed)]), True
             return asked
         infills = self._algorithm.ask()
-        rows = np.empty((0, len(self.encoding.names))) if infills is None else infills.get("X").reshape(len(infills), -1)
+        width = len(self.encoding.names)
+        rows = np.empty((0, width)) if infills is None else infills.get("X").reshape(len(infills), width)
         self._proposed.proposed.update(row.tobytes() for row in rows)
         if len(rows) < self._population:
             fill = self._random_unproposed(self._population - len(rows))
@@ -182,7 +183,7 @@ class Generations:
         keys = self._proposed.proposed.copy()
         for _ in range(MATINGS_PER_ASK):
             draws = self._repair.snap(self._rng.uniform(self.encoding.low, self.encoding.high,
-                                                             (count, len(self.encoding.names))))
+                                                        (count, len(self.encoding.names))))
             for row in draws:
                 if len(found) < count and row.tobytes() not in keys:
                     keys.add(row.tobytes())

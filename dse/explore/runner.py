@@ -313,14 +313,9 @@ def _run_generations(spec: StudySpec, seed: int, problem: Problem, study: optuna
             bar.advance(trials)
         nsga.tell([t.params for t in stored] + fresh,
                   [t.values for t in stored] + [r["values"] for r in results],
-                  [total_violation(_stored_constraints(t)) for t in stored]
+                  [total_violation(t.constraints) for t in stored]
                   + [total_violation(r["constraints"]) for r in results])
         position += len(asked)
-
-
-def _stored_constraints(trial: FrozenTrial) -> dict[str, float]:
-    """The constraint values `_frozen` stored with a trial."""
-    return {k: v for k, v in trial.system_attrs.items() if k.startswith("constraints:")}
 
 
 class RunningFront:

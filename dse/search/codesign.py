@@ -129,8 +129,8 @@ class Codesign:
             spaces = [space(layer, accs[0]) for layer in self.group_layers]
             for layer, maps in zip(self.group_layers, spaces):
                 if not maps:  # the template's fixed clusters (Eyeriss's Sz(R) rows) need more PEs than the design has
-                    raise Infeasible(f"dataflow-accelerator design: parameter num_pes: no mapping of layer {layer.name!r} fits "
-                                     f"{accs[0].num_pes} PEs")
+                    raise Infeasible(f"dataflow-accelerator design: parameter num_pes: no mapping of layer "
+                                     f"{layer.name!r} fits {accs[0].num_pes} PEs")
             layers = [layer for layer, maps in zip(self.group_layers, spaces) for _ in maps]
             mappings = [m for maps in spaces for m in maps]
             starts = np.concatenate([[0], np.cumsum([len(maps) for maps in spaces])]).astype(np.int64)

@@ -47,7 +47,8 @@ class H2HMapping(Problem):
     kind = "h2h-mapping"
     DEFAULTS = {"workload": "cnn_lstm", "system": "h2h", "bandwidth_gbps": 0.125, "r_wei": 0.5,
                 "local_dram_gb": None, "input_shape": None}
-    CHECKS = {"workload": check_workload, "input_shape": optional(check_input_shape), "system": known(load_system), "bandwidth_gbps": real_in(LINK_BW_GBPS),
+    CHECKS = {"workload": check_workload, "input_shape": optional(check_input_shape), "system": known(load_system),
+              "bandwidth_gbps": real_in(LINK_BW_GBPS),
               "r_wei": real_in(FRACTION), "local_dram_gb": optional(real_in(Range(1e-9, 1e9)))}
     METRICS = frozenset({"latency_s", "energy_j", "step2_latency_s", "step2_energy_j", "latency_vs_step2",
                          "energy_vs_step2", "host_bytes", "pinned_layers", "local_dram_gb_total"})
