@@ -9,7 +9,8 @@ once per (PEs, NoC) pair, all NoC values of a PE count in one shared vector pass
 a `Table`. A design then takes its roofline, its feasible rows and its network-level choice from the table with
 numpy. The choice depends on the design only through which rows fit (the distinct L1/L2 requirements at or below
 its buffers) and the off-chip bytes per cycle (the clock scales every latency alike, which moves no optimum of
-latency, energy or their product), so it is memoised on those. Templates with `offchip_bound: step` analyse per
+latency, energy or their product), so it is memoised on those; the choices a batch of designs still lacks are
+made together, in one vector pass over all their tables' rows. Templates with `offchip_bound: step` analyse per
 (PEs, NoC, off-chip bandwidth, clock), since MAESTRO's per-step bound reads the off-chip bytes per cycle.
 
 The choice minimises the network objective of latency and dynamic energy (MAC, L1, L2, DRAM), the layers without
@@ -154,37 +155,57 @@ class Codesign:
         return dataclasses.replace(self.template, **{k: type(getattr(self.template, k))(d[k]) for k in DESIGN})
 
     # ---- the choice of mappings ---------------------------------------------------------------------------
-    def _choose(self, table: Table, d: dict, stream: tuple[float, float]) -> tuple[np.ndarray, float]:
-        """(row chosen per distinct MAC layer, buffer overflow in bytes) for one design whose streamed layers take
-        `stream` = (seconds, joules)."""
-        l1, l2 = float(d["l1_bytes"]), float(d["l2_bytes"])
-        key = (id(table), int(np.searchsorted(table.l1_levels, l1, side="right")),
-               int(np.searchsorted(table.l2_levels, l2, side="right")),
-               float(d["offchip_bw_bytes_per_s"]) / float(d["clock_hz"]), self.objective)
-        if key in self._choices:
-            return self._choices[key]
-        cycles, _ = roofline(table.runtime_cycles, table.dram_bytes, float(d["offchip_bw_bytes_per_s"]),
-                             float(d["clock_hz"]))
-        over = np.maximum(table.l1_bytes - l1, 0) + np.maximum(table.l2_bytes - l2, 0)
-        heads = table.starts[:-1]
-        least = np.minimum.reduceat(over, heads)  # 0 where some mapping of the layer fits
-        pool = np.flatnonzero(over == np.repeat(least, np.diff(table.starts)))
-        # the streamed layers, whose cost no mapping changes, join as one more group with one candidate
+    def _choose(self, designs: list[dict], tables: list[Table], stream_s: np.ndarray,
+                stream_j: np.ndarray) -> list[tuple[np.ndarray, float]]:
+        """(row chosen per distinct MAC layer, buffer overflow in bytes) for each design (with its table, its table
+        not empty) whose streamed layers take stream_s seconds and stream_j joules. The choices not yet memoised
+        are made in one `choose_grouped` call, each design a network."""
+        keys = [(id(table), int(np.searchsorted(table.l1_levels, float(d["l1_bytes"]), side="right")),
+                 int(np.searchsorted(table.l2_levels, float(d["l2_bytes"]), side="right")),
+                 float(d["offchip_bw_bytes_per_s"]) / float(d["clock_hz"]), self.objective)
+                for d, table in zip(designs, tables)]
+        todo: dict[tuple, int] = {}  # a missing key -> its first design
+        for i, key in enumerate(keys):
+            if key not in self._choices:
+                todo.setdefault(key, i)
+        if todo:
+            at = list(todo.values())
+            made = self._choose_now([designs[i] for i in at], [tables[i] for i in at], stream_s[at], stream_j[at])
+            self._choices.update(zip(todo, made))
+        return [self._choices[key] for key in keys]
+
+    def _choose_now(self, designs: list[dict], tables: list[Table], stream_s: np.ndarray,
+                    stream_j: np.ndarray) -> list[tuple[np.ndarray, float]]:
+        """`_choose` without the memo: every design's table rows side by side, the choice in one call."""
         groups = len(self.counts)
-        chosen = choose_grouped(np.append(table.group[pool], groups),
-                                np.append(cycles[pool].astype(float), stream[0] * float(d["clock_hz"])),
-                                np.append(table.energy_j[pool], stream[1]), [*self.counts, 1], self.objective)
-        chosen = pool[chosen[:groups]]
-        overflow = float(least.sum())
-        self._choices[key] = (chosen, overflow)
-        return chosen, overflow
+        sizes = np.array([len(table.mappings) for table in tables])
+        offsets = np.cumsum(sizes) - sizes
+        column = lambda name: np.concatenate([getattr(table, name) for table in tables])  # noqa: E731
+        per_row = lambda key: np.repeat([float(d[key]) for d in designs], sizes)  # noqa: E731
+        bandwidth, clock = per_row("offchip_bw_bytes_per_s"), per_row("clock_hz")
+        cycles, _ = roofline(column("runtime_cycles"), column("dram_bytes"), bandwidth, clock)
+        over = (np.maximum(column("l1_bytes") - per_row("l1_bytes"), 0)
+                + np.maximum(column("l2_bytes") - per_row("l2_bytes"), 0))
+        starts = np.concatenate([table.starts[:-1] + offset for table, offset in zip(tables, offsets)])
+        least = np.minimum.reduceat(over, starts)  # 0 where some mapping of the layer fits
+        pool = np.flatnonzero(over == np.repeat(least, np.diff(np.append(starts, len(over)))))
+        network = np.repeat(np.arange(len(tables)), sizes)
+        # the streamed layers, whose cost no mapping changes, join as one more group with one candidate
+        clocks = np.array([float(d["clock_hz"]) for d in designs])
+        chosen = choose_grouped(np.append(network[pool], np.arange(len(tables))),
+                                np.append(column("group")[pool], np.full(len(tables), groups)),
+                                np.append(cycles[pool].astype(float), stream_s * clocks),
+                                np.append(column("energy_j")[pool], stream_j), [*self.counts, 1], self.objective)
+        rows = pool[chosen[:, :groups]] - offsets[:, None]
+        overflow = least.reshape(len(tables), groups).sum(axis=1)
+        return [(r, float(o)) for r, o in zip(rows, overflow)]
 
     def mappings(self, d: dict) -> list[Mapping | None]:
         """The chosen mapping of every layer of the workload (None for streamed layers), for `evaluate_batch`."""
         self._build([d])
         table = self._tables[self._machine(d)]
         stream_s, stream_j, _ = self._streamed(self._designs([d]))
-        chosen, _ = self._choose(table, d, (stream_s[0], stream_j[0]))
+        ((chosen, _),) = self._choose([d], [table], stream_s, stream_j)
         return [table.mappings[chosen[g]] if g >= 0 else None for g in self.layer_group]
 
     # ---- evaluation ---------------------------------------------------------------------------------------
@@ -196,14 +217,19 @@ class Codesign:
         acc = self._designs(designs)
         stream_s, stream_j, stream_over = self._streamed(acc)
         mac_s, mac_j, overflow = np.zeros(n), np.zeros(n), np.zeros(n)
-        for i, d in enumerate(designs):
-            table = self._tables[self._machine(d)]
-            if len(table.mappings):
-                chosen, overflow[i] = self._choose(table, d, (stream_s[i], stream_j[i]))
-                cycles, _ = roofline(table.runtime_cycles[chosen], table.dram_bytes[chosen],
-                                     float(d["offchip_bw_bytes_per_s"]), float(d["clock_hz"]))
-                mac_s[i] = float(self.counts @ cycles) / float(d["clock_hz"])
-                mac_j[i] = float(self.counts @ table.energy_j[chosen])
+        tables = [self._tables[self._machine(d)] for d in designs]
+        live = [i for i, table in enumerate(tables) if len(table.mappings)]
+        if live:
+            choices = self._choose([designs[i] for i in live], [tables[i] for i in live], stream_s[live],
+                                   stream_j[live])
+            chosen = [rows for rows, _ in choices]
+            overflow[live] = [o for _, o in choices]
+            runtime = np.array([tables[i].runtime_cycles[rows] for i, rows in zip(live, chosen)])
+            traffic = np.array([tables[i].dram_bytes[rows] for i, rows in zip(live, chosen)])
+            clock = acc.clock_hz[live]
+            cycles, _ = roofline(runtime, traffic, acc.offchip_bw_bytes_per_s[live, None], clock[:, None])
+            mac_s[live] = (cycles @ self.counts) / clock
+            mac_j[live] = [float(self.counts @ tables[i].energy_j[rows]) for i, rows in zip(live, chosen)]
         seconds = mac_s + stream_s
         hw = area_power(acc, self.tech, self.precision)
         static = hw.leakage_power_w * seconds

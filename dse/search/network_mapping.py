@@ -22,8 +22,9 @@ sorting all hull edges by slope, steepest first, the prefix sums of the sorted e
 P (the points in between lie on P's edges and are valid combinations too). Evaluating f at all of them and taking
 the least is exact over the given candidate sets - no fallback search is needed.
 
-Many designs at once (dse.search.codesign) call `choose_grouped` on a whole table of candidates: the Pareto sets,
-the hulls and the sweep of every layer run in single numpy passes, with no per-layer Python loop. The hull is
+Many designs at once (dse.search.codesign) call `choose_grouped` on the candidates of a whole batch of designs,
+each design a network: the Pareto sets, the hulls and the sweeps of every layer of every network run in single
+numpy passes, with no per-layer or per-design Python loop. The hull is
 found by pruning: a point on or above the chord between its two neighbours is no hull vertex (it lies on or above
 a segment between two points of the set), so every such point is dropped at once, and the passes repeat until
 none is left; scipy's Qhull would take one layer per call.
@@ -89,29 +90,45 @@ def _hull_groups(group: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         keep[c[drop]] = False
 
 
-def choose_grouped(group: np.ndarray, seconds: np.ndarray, energy_j: np.ndarray, counts: Sequence[int],
-                   objective: str) -> np.ndarray:
-    """For each group g = 0..G-1 (every group has rows; rows in any order), the row that minimises the network
-    objective of (sum of counts[g] x seconds, sum of counts[g] x energy_j); exact (see the module docstring)."""
+def choose_grouped(network: np.ndarray, group: np.ndarray, seconds: np.ndarray, energy_j: np.ndarray,
+                   counts: Sequence[int], objective: str) -> np.ndarray:
+    """For each network n = 0..N-1 and group g = 0..G-1 (every pair has rows; rows in any order), the row that
+    minimises network n's objective of (sum of counts[g] x seconds, sum of counts[g] x energy_j), as an (N, G)
+    array; exact (see the module docstring). The networks share every numpy pass: their (network, group) pairs are
+    the groups of the Pareto and hull passes, and their sweeps are the rows of one padded array (a row's padding
+    repeats its last point, which `argmin` never prefers to the first), so one network gives the same rows alone
+    or among others."""
     total = OBJECTIVES[objective]
     counts = np.asarray(counts, dtype=float)
-    front = pareto_groups(group, seconds, energy_j)
-    g = np.asarray(group, dtype=np.int64)[front]
-    x = np.asarray(seconds, dtype=float)[front] * counts[g]
-    y = np.asarray(energy_j, dtype=float)[front] * counts[g]
-    hull = _hull_groups(g, x, y)
-    rows, g, x, y = front[hull], g[hull], x[hull], y[hull]
-    first = np.concatenate(([True], g[1:] != g[:-1]))
-    start = np.array([x[first].sum(), y[first].sum()])
-    edge = ~first[1:]  # hull edges join consecutive vertices of one group
-    steps = np.column_stack([np.diff(x)[edge], np.diff(y)[edge]])  # +seconds, -energy along the hull
-    owner = g[1:][edge]
-    slopes = -steps[:, 1] / steps[:, 0]  # energy saved per second added, non-increasing along a convex chain
-    order = np.lexsort((np.arange(len(slopes)), -slopes))  # steepest first; a layer's own edges in chain order
-    path = start + np.vstack([np.zeros((1, 2)), np.cumsum(steps[order], axis=0)])
-    best = int(np.argmin(total(path[:, 0], path[:, 1])))
-    taken = np.bincount(owner[order[:best]], minlength=len(counts))
-    return rows[np.flatnonzero(first) + taken]
+    groups = len(counts)
+    pair = np.asarray(network, dtype=np.int64) * groups + np.asarray(group, dtype=np.int64)
+    front = pareto_groups(pair, seconds, energy_j)
+    p = pair[front]
+    x = np.asarray(seconds, dtype=float)[front] * counts[p % groups]
+    y = np.asarray(energy_j, dtype=float)[front] * counts[p % groups]
+    hull = _hull_groups(p, x, y)
+    rows, p, x, y = front[hull], p[hull], x[hull], y[hull]
+    first = np.concatenate(([True], p[1:] != p[:-1]))
+    heads = np.flatnonzero(first)
+    networks = len(heads) // groups
+    edge = ~first[1:]  # hull edges join consecutive vertices of one pair
+    owner = p[1:][edge]
+    dx, dy = np.diff(x)[edge], np.diff(y)[edge]  # +seconds, -energy along the hull
+    slopes = -dy / dx  # energy saved per second added, non-increasing along a convex chain
+    net = owner // groups
+    # per network: steepest first; a layer's own edges in chain order
+    order = np.lexsort((np.arange(len(slopes)), -slopes, net))
+    owner, net = owner[order], net[order]
+    per_net = np.bincount(net, minlength=networks)
+    at = np.arange(len(order)) - np.repeat(np.cumsum(per_net) - per_net, per_net)  # position in its network
+    path_x = np.zeros((networks, per_net.max(initial=0) + 1))
+    path_y = np.zeros_like(path_x)
+    path_x[net, at + 1], path_y[net, at + 1] = dx[order], dy[order]
+    path_x = x[first].reshape(networks, groups).sum(axis=1)[:, None] + np.cumsum(path_x, axis=1)
+    path_y = y[first].reshape(networks, groups).sum(axis=1)[:, None] + np.cumsum(path_y, axis=1)
+    best = np.argmin(total(path_x, path_y), axis=1)
+    taken = np.bincount(owner[at < best[net]], minlength=networks * groups)
+    return rows[heads + taken].reshape(networks, groups)
 
 
 def choose(fronts: Sequence[tuple[np.ndarray, np.ndarray]], counts: Sequence[int], objective: str) -> list[int]:
@@ -121,6 +138,7 @@ def choose(fronts: Sequence[tuple[np.ndarray, np.ndarray]], counts: Sequence[int
     sizes = [len(s) for s, _ in fronts]
     offsets = np.concatenate(([0], np.cumsum(sizes)))
     group = np.repeat(np.arange(len(fronts)), sizes)
-    rows = choose_grouped(group, np.concatenate([np.asarray(s, dtype=float) for s, _ in fronts]),
-                          np.concatenate([np.asarray(e, dtype=float) for _, e in fronts]), counts, objective)
+    rows = choose_grouped(np.zeros(len(group), dtype=np.int64), group,
+                          np.concatenate([np.asarray(s, dtype=float) for s, _ in fronts]),
+                          np.concatenate([np.asarray(e, dtype=float) for _, e in fronts]), counts, objective)[0]
     return [int(r - offsets[i]) for i, r in enumerate(rows)]

@@ -19,7 +19,7 @@ from dse.cost.dataflow.problem import has_mac_form, problem
 from dse.hw.dataflow import load_accelerator
 from dse.resources import accelerators
 from dse.search.dataflow_mapping import fits, search, space
-from dse.search.network_mapping import OBJECTIVES, choose, lower_hull, pareto
+from dse.search.network_mapping import OBJECTIVES, choose, choose_grouped, lower_hull, pareto
 from dse.workload import build
 
 
@@ -75,6 +75,32 @@ def test_choice_equals_brute_force_on_random_instances(objective: str, integer: 
         total_e = sum(m * e[k] for (_, e), m, k in zip(fronts, counts, picks))
         assert OBJECTIVES[objective](total_s, total_e) == pytest.approx(
             _brute_force(candidates, counts, objective), rel=1e-12)
+
+
+@pytest.mark.parametrize("objective", ["edp", "latency", "energy"])
+def test_networks_chosen_together_choose_as_alone_and_as_brute_force(objective: str) -> None:
+    """Several networks in one `choose_grouped` call (rows shuffled across them, integer values for ties) each get
+    exactly the rows they get alone, and those reach the brute-force optimum of their own network."""
+    rng = np.random.default_rng(11)
+    for _ in range(100):
+        networks, layers = int(rng.integers(2, 6)), int(rng.integers(1, 4))
+        counts = rng.integers(1, 3, layers)
+        sizes = rng.integers(1, 5, (networks, layers))
+        network = np.repeat(np.repeat(np.arange(networks), layers), sizes.ravel())
+        group = np.repeat(np.tile(np.arange(layers), networks), sizes.ravel())
+        seconds, energy = rng.integers(1, 6, (2, len(group))).astype(float)
+        shuffle = rng.permutation(len(group))
+        network, group, seconds, energy = network[shuffle], group[shuffle], seconds[shuffle], energy[shuffle]
+        together = choose_grouped(network, group, seconds, energy, counts, objective)
+        assert together.shape == (networks, layers)
+        for n in range(networks):
+            mine = np.flatnonzero(network == n)
+            alone = choose_grouped(np.zeros(len(mine)), group[mine], seconds[mine], energy[mine], counts, objective)
+            assert together[n].tolist() == mine[alone[0]].tolist()
+            assert (group[together[n]] == np.arange(layers)).all()
+            candidates = [(seconds[mine][group[mine] == g], energy[mine][group[mine] == g]) for g in range(layers)]
+            value = OBJECTIVES[objective](counts @ seconds[together[n]], counts @ energy[together[n]])
+            assert value == pytest.approx(_brute_force(candidates, list(counts), objective), rel=1e-12)
 
 
 @pytest.fixture(scope="module")
