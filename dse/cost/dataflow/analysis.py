@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dse.cost.dataflow.elementwise import _any, _div, _max, _not, _ratio, _sel
+from dse.cost.dataflow.elementwise import _any, _div, _max, _not, _ratio, _rows, _sel
 from dse.cost.dataflow.levels import (
     INIT,
     INPUT,
@@ -78,9 +78,10 @@ class LevelResult:
         """One batch result of `n` rows from results on subsets of its rows (0 where no part has a value)."""
         def merge(values: list) -> np.ndarray:
             dtype = np.result_type(*[np.asarray(v).dtype for v in values])
-            out = np.zeros(n, dtype=dtype)
+            machines = max((np.shape(v)[:-1] for v in values), key=len)  # (machines,) if any value has that axis
+            out = np.zeros((*machines, n), dtype=dtype)
             for (sel, _), v in zip(parts, values):
-                out[sel] = v
+                out[..., sel] = v
             return out
         res = LevelResult()
         for name in ("runtime", "macs", "avg_active", "peak_bw", "avg_bw", "offchip_bw", "arithmetic_intensity"):
@@ -92,14 +93,12 @@ class LevelResult:
 
     def take(self, pos: np.ndarray) -> "LevelResult":
         """The rows `pos` of a batch result."""
-        def cut(v):
-            return v[pos] if isinstance(v, np.ndarray) else v
         res = LevelResult()
         for name in ("runtime", "macs", "avg_active", "spatial_occurrences", "peak_bw", "avg_bw", "offchip_bw",
                      "arithmetic_intensity"):
-            setattr(res, name, cut(getattr(self, name)))
+            setattr(res, name, _rows(getattr(self, name), pos))
         for name in ("counts", "size_req", "delay_avg"):
-            setattr(res, name, {k: cut(v) for k, v in getattr(self, name).items()})
+            setattr(res, name, {k: _rows(v, pos) for k, v in getattr(self, name).items()})
         return res
 
 
@@ -165,7 +164,7 @@ class Engine:
         new_rows = ~self._first_seen[rows]
         if new_rows.any():
             self._record_first(bank.take(picks[new_rows]), rows[new_rows])
-        return LevelResult(runtime=bank.runtime[picks], avg_active=bank.avg_active[picks])  # all the caller reads
+        return LevelResult(runtime=_rows(bank.runtime, picks), avg_active=_rows(bank.avg_active, picks))  # all the caller reads
 
     def _own_class(self, idx: int) -> np.ndarray:
         """Per batch row, an id of the level's own numbers (its directives' sizes/offsets, dimensions, units and
@@ -174,7 +173,7 @@ class Engine:
             level = self.levels[idx]
             own = ([v for m in level.maps for v in (m.size, m.offset)] + list(level.dims.values())
                    + [level.units, level.noc_bw, level.noc_hops, level.simd_lanes])
-            arrays = [v for v in own if isinstance(v, np.ndarray)]
+            arrays = [v for v in own if isinstance(v, np.ndarray) and v.ndim == 1]  # a machine axis is every row's
             self._classes[idx] = distinct_rows(arrays)[1] if arrays else np.zeros(self.batch, dtype=np.int64)
         return self._classes[idx]
 
@@ -188,8 +187,9 @@ class Engine:
             return None
         sub = {k: (v[sel] if isinstance(v, np.ndarray) else v) for k, v in dims.items()}
         res = self.analyze(idx, sub, rows[sel])
-        out = LevelResult(runtime=np.zeros(len(rows), dtype=np.int64), avg_active=np.zeros(len(rows)))
-        out.runtime[sel], out.avg_active[sel] = res.runtime, res.avg_active
+        machines = np.shape(res.runtime)[:-1]  # the runtime has the machine axis if the delays do
+        out = LevelResult(runtime=np.zeros((*machines, len(rows)), dtype=np.int64), avg_active=np.zeros(len(rows)))
+        out.runtime[..., sel], out.avg_active[sel] = res.runtime, res.avg_active
         return out  # the caller reads only these two
 
     def _analyze(self, idx: int, level: Level, dims: dict[str, int], rows: np.ndarray | None = None) -> LevelResult:

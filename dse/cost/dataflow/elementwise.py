@@ -3,6 +3,11 @@
 The dataflow analysis (dse.cost.dataflow.levels, .analysis) is written once for both: a size-dependent choice is a
 select that branches on a Python bool and selects elementwise on an array, and the scalar path answers Python
 bools/ints before any numpy type test, so one layer pays no per-operation array check.
+
+On a batch the rows are the last axis. A batch may also carry a machine axis in front (dse.cost.dataflow.vectorized:
+machines that differ only in their NoC and off-chip numbers): those numbers are (machines, 1) arrays, the delays
+they enter become (machines, rows), and everything else stays (rows,). An array whose last axis has length 1 is the
+same on every row and broadcasts; `_rows` takes rows along the last axis and leaves such an array as it is.
 """
 
 from __future__ import annotations
@@ -23,6 +28,14 @@ def _sel(cond, a, b):
     if isinstance(cond, np.ndarray):
         return np.where(cond, a, b)
     return a if cond else b
+
+
+def _rows(v, rows):
+    """The given rows (positions along the last axis) of a batch value; a scalar or a value the same on every row
+    (last axis of length 1) is returned as it is, since it broadcasts against them."""
+    if type(v) is not np.ndarray or not v.ndim or v.shape[-1] == 1:
+        return v
+    return v[..., rows]
 
 
 def _any(cond) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dse.cost.dataflow.elementwise import _any, _div, _max, _min, _not, _sel
+from dse.cost.dataflow.elementwise import _any, _div, _max, _min, _not, _rows, _sel
 from dse.errors import InputError
 from dse.hw.directives import (
     CLUSTER,
@@ -108,17 +108,15 @@ class Level:
 
     def take(self, rows: np.ndarray) -> "Level":
         """The level restricted to some rows of a batch (arrays sliced, structure shared)."""
-        def cut(v):
-            return v[rows] if isinstance(v, np.ndarray) else v
         out = object.__new__(Level)
         out.__dict__.update(self.__dict__)
-        out.maps = [_Map(m.kind, cut(m.size), cut(m.offset), m.dim) for m in self.maps]
+        out.maps = [_Map(m.kind, _rows(m.size, rows), _rows(m.offset, rows), m.dim) for m in self.maps]
         out.spatial = next(o for o, m in zip(out.maps, self.maps) if m is self.spatial)
-        out.dims = {k: cut(v) for k, v in self.dims.items()}
+        out.dims = {k: _rows(v, rows) for k, v in self.dims.items()}
         for name in ("mapped", "unique", "mapped_edge", "unique_edge"):
-            setattr(out, name, {k: cut(v) for k, v in getattr(self, name).items()})
+            setattr(out, name, {k: _rows(v, rows) for k, v in getattr(self, name).items()})
         for name in ("edge_units", "units", "noc_bw", "noc_hops", "simd_lanes"):
-            setattr(out, name, cut(getattr(self, name)))
+            setattr(out, name, _rows(getattr(self, name), rows))
         out._cache = {}
         return out
 

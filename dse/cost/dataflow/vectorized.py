@@ -16,6 +16,7 @@ placeholders (`fill`), so N mappings cost numpy work, not N MaestroLayers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,12 +31,26 @@ from dse.hw.directives import CLUSTER, Directive, EnergyTable, Hardware, Maestro
 MIN_GROUP = 16
 #: The machine's numbers the analysis reads; a vector pass may vary them per row (l1/l2 sizes do not enter it).
 MACHINE_NUMBERS = ("num_pes", "noc_bw", "offchip_bw", "noc_hops", "simd_lanes")
+#: Those that enter only delays (NoC and off-chip time), never which iteration cases exist or what data moves:
+#: machines differing only in these share one analysis of the data movement, with the machines as a second axis.
+DELAY_NUMBERS = ("noc_bw", "offchip_bw", "noc_hops", "step_offchip_bound")
 
 
 def stack_machines(machines: Sequence[Hardware]) -> Hardware:
     """Machines as one Hardware whose numbers are arrays over the rows (int64, the off-chip bound flag bool)."""
     columns = {name: np.array([getattr(hw, name) for hw in machines], dtype=np.int64) for name in MACHINE_NUMBERS}
     return Hardware(**columns, step_offchip_bound=np.array([hw.step_offchip_bound for hw in machines]))
+
+
+def machine_axis(machines: Sequence[Hardware]) -> Hardware | None:
+    """Machines that differ only in DELAY_NUMBERS as one Hardware whose delay numbers are (machines, 1) arrays, a
+    machine axis in front of the rows (dse.cost.dataflow.elementwise); None if they differ in anything else."""
+    first = machines[0]
+    if any(getattr(hw, name) != getattr(first, name) for hw in machines[1:] for name in MACHINE_NUMBERS
+           if name not in DELAY_NUMBERS):
+        return None
+    return dataclasses.replace(first, **{name: np.array([getattr(hw, name) for hw in machines])[:, None]
+                                         for name in DELAY_NUMBERS})
 
 
 def split(layer: MaestroLayer) -> tuple[tuple, tuple[int, ...]]:
@@ -126,7 +141,26 @@ def group_metrics(layers: Sequence[MaestroLayer], hw: Hardware, compat: str = "f
         n = len(stacked.stride_y)
         top, inner = Engine(stacked, hw, batch=n).run()
         m = metrics_of(stacked, hw, top, inner, compat, energy)
-    return {k: np.broadcast_to(m[k], (n,)) for k in METRICS}
+    shape = np.broadcast_shapes(*(np.shape(m[k]) for k in METRICS), (n,))  # (machines, n) with a machine axis
+    return {k: np.broadcast_to(m[k], shape) for k in METRICS}
+
+
+def vector_pass(layer: MaestroLayer, machines: Sequence[Hardware], numbers: np.ndarray, which: np.ndarray,
+                compat: str, energy: EnergyTable) -> dict[str, np.ndarray]:
+    """METRICS of distinct rows (numbers[i] on machines[which[i]]) of one structure in one vector pass. When the
+    machines differ only in DELAY_NUMBERS (a sweep of NoC or off-chip bandwidths), the rows' distinct numbers are
+    analysed once with the machines as a second axis, which pays if most rows meet most machines (a sweep's cross
+    product: the data movement is worked out once, not once per machine)."""
+    used, which = np.unique(which, return_inverse=True)
+    machines = [machines[i] for i in used.tolist()]
+    axis = machine_axis(machines) if len(machines) > 1 else None
+    if axis is not None:
+        first, inverse = distinct_rows(list(numbers.T))
+        if len(first) * len(machines) <= 2 * len(numbers):
+            values = group_metrics([layer], axis, compat, energy, numbers[first])
+            return {k: v[which, inverse] for k, v in values.items()}
+    hw = stack_machines([machines[i] for i in which.tolist()])
+    return group_metrics([layer], hw, compat, energy, numbers)
 
 
 def metrics_many(layers: Sequence[MaestroLayer], machines: Sequence[Hardware], compat: str = "fixed",
@@ -171,8 +205,7 @@ def metrics_parts(parts: Sequence[Part], n: int, compat: str = "fixed", energy: 
         values = None
         if len(first) >= min_group:
             try:
-                hw = stack_machines([machines[i] for i in which[first].tolist()])
-                values = group_metrics([members[0].layer], hw, compat, energy, numbers[first])
+                values = vector_pass(members[0].layer, machines, numbers[first], which[first], compat, energy)
             except InputError:
                 values = None  # some row is rejected: the scalar path raises the error naming its layer
         if values is None:

@@ -18,7 +18,7 @@ from dse.cost.dataflow.model import evaluate, evaluate_batch, maestro_layer
 from dse.cost.dataflow.problem import Problem, has_mac_form, problem
 from dse.cost.dataflow.vectorized import group_metrics, metrics_many, split
 from dse.hw.dataflow import known_accelerators, load_accelerator
-from dse.hw.directives import Hardware
+from dse.hw.directives import EnergyTable, Hardware
 from dse.hw.maestro_io import read_hardware, read_mapping
 from dse.workload import build, training
 
@@ -146,35 +146,69 @@ def test_machines_swept_in_one_pass(name: str) -> None:
     _assert_exact([l for l, _ in pairs], [hw for _, hw in pairs], energy=acc.energy)
 
 
-def test_three_level_dataflow_on_random_machines() -> None:
-    """A KC-P dataflow with two Cluster directives (three levels: the middle one neither top nor innermost), random
-    shapes, tile and cluster sizes, machines and off-chip bounds: the vector pass (called directly, so no group can
-    fall back to the scalar path) equals one layer at a time."""
-    from dse.cost.dataflow.vectorized import stack_machines
+THREE_LEVELS = ["TemporalMap(1,1) N", "SpatialMap(1,1) K", "TemporalMap({tc},{tc}) C", "TemporalMap(Sz(R),Sz(R)) R",
+                "TemporalMap(Sz(S),Sz(S)) S", "TemporalMap(Sz(R),1) Y", "TemporalMap(Sz(S),1) X", "Cluster({c1},P)",
+                "SpatialMap({sc},{sc}) C", "TemporalMap(Sz(R),1) Y", "TemporalMap(Sz(S),1) X", "Cluster({c2},P)",
+                "SpatialMap(1,1) C", "TemporalMap(Sz(R),1) Y", "TemporalMap(Sz(S),1) X"]
+
+
+def _three_level_layers(rng: np.random.Generator, count: int) -> list:
+    """KC-P layers with two Cluster directives (three levels: the middle one neither top nor innermost), random
+    shapes, strides, tile and cluster sizes."""
     from dse.hw.directives import MaestroLayer
     from dse.hw.maestro_io import parse_dataflow
 
-    lines = ["TemporalMap(1,1) N", "SpatialMap(1,1) K", "TemporalMap({tc},{tc}) C", "TemporalMap(Sz(R),Sz(R)) R",
-             "TemporalMap(Sz(S),Sz(S)) S", "TemporalMap(Sz(R),1) Y", "TemporalMap(Sz(S),1) X", "Cluster({c1},P)",
-             "SpatialMap({sc},{sc}) C", "TemporalMap(Sz(R),1) Y", "TemporalMap(Sz(S),1) X", "Cluster({c2},P)",
-             "SpatialMap(1,1) C", "TemporalMap(Sz(R),1) Y", "TemporalMap(Sz(S),1) X"]
-    rng = np.random.default_rng(3)
-    layers, machines = [], []
-    for i in range(120):
+    layers = []
+    for i in range(count):
         r = int(rng.choice([1, 3, 5]))
         y = int(rng.integers(r, 24))
         sizes = dict(N=1, K=int(rng.integers(1, 80)), C=int(rng.integers(1, 70)), R=r, S=r, Y=y, X=y)
         c2 = int(rng.choice([2, 4]))
         sc = int(rng.choice([c2, 2 * c2]))
         tc = int(rng.choice([sc, 2 * sc, 4 * sc]))
-        flow = parse_dataflow([l.format(tc=tc, c1=4 * c2, sc=sc, c2=c2) for l in lines], sizes, "three-level")
+        flow = parse_dataflow([l.format(tc=tc, c1=4 * c2, sc=sc, c2=c2) for l in THREE_LEVELS], sizes,
+                              "three-level")
         stride = int(rng.integers(1, 3))
         layers.append(MaestroLayer(f"l{i}", "CONV", tuple(sizes.items()), flow, stride, stride, "three-level"))
-        machines.append(Hardware(num_pes=int(rng.choice([64, 256])), noc_bw=int(rng.choice([8, 64])),
-                                 step_offchip_bound=bool(rng.integers(0, 2))))
     assert len({split(l)[0] for l in layers}) == 1
+    return layers
+
+
+def test_three_level_dataflow_on_random_machines() -> None:
+    """Three levels on random machines and off-chip bounds: the vector pass (called directly, so no group can fall
+    back to the scalar path) equals one layer at a time."""
+    from dse.cost.dataflow.vectorized import stack_machines
+
+    rng = np.random.default_rng(3)
+    layers = _three_level_layers(rng, 120)
+    machines = [Hardware(num_pes=int(rng.choice([64, 256])), noc_bw=int(rng.choice([8, 64])),
+                         step_offchip_bound=bool(rng.integers(0, 2))) for _ in layers]
     batch = group_metrics(layers, stack_machines(machines))
     for i, (layer, hw) in enumerate(zip(layers, machines)):
         single = layer_metrics(layer, hw)
         wrong = [(k, batch[k][i], single[k]) for k in METRICS if not _same(batch[k][i], single[k])]
         assert not wrong, (layer.name, wrong[:4])
+
+
+def test_machines_differing_in_delays_share_one_analysis() -> None:
+    """Machines that differ only in NoC bandwidth and hops, off-chip bandwidth and bound (a NoC sweep) take the
+    machine-axis pass: every layer is analysed once and its delays per machine. Each (layer, machine) row, in a
+    shuffled order with some pairs missing, equals one layer at a time on that machine."""
+    from dse.cost.dataflow.vectorized import machine_axis, vector_pass
+
+    rng = np.random.default_rng(5)
+    layers = _three_level_layers(rng, 40)
+    machines = [Hardware(num_pes=128, noc_bw=bw, noc_hops=hops, offchip_bw=off, step_offchip_bound=bound)
+                for bw, hops, off, bound in ((4, 1, 8, True), (16, 1, 64, False), (64, 3, 8, False), (512, 0, 1, True))]
+    assert machine_axis(machines) is not None
+    assert machine_axis([*machines, Hardware(num_pes=256)]) is None  # a PE count changes what the levels move
+    pairs = [(i, m) for i in range(len(layers)) for m in range(len(machines))]
+    keep = rng.permutation(len(pairs))[: len(pairs) * 7 // 8]  # 7/8 of the cross product: the axis pass pays
+    pairs = [pairs[k] for k in keep]
+    numbers = np.array([split(layers[i])[1] for i, _ in pairs])
+    which = np.array([m for _, m in pairs])
+    batch = vector_pass(layers[0], machines, numbers, which, "fixed", EnergyTable())
+    for row, (i, m) in enumerate(pairs):
+        single = layer_metrics(layers[i], machines[m])
+        wrong = [(k, batch[k][row], single[k]) for k in METRICS if not _same(batch[k][row], single[k])]
+        assert not wrong, (layers[i].name, machines[m], wrong[:4])
