@@ -46,6 +46,9 @@ from dse.workload.layer import Layer
 
 #: The design numbers a co-design point sets (the rest comes from the template).
 DESIGN = ("num_pes", "l1_bytes", "l2_bytes", "noc_bw_bytes_per_cycle", "offchip_bw_bytes_per_s", "clock_hz")
+#: At most this many delay settings (NoC bandwidths) share one PE count's vector pass: a study sweeps a few, and
+#: each adds its delays to every row of the pass.
+MAX_DELAY_SETTINGS = 8
 
 
 @dataclass
@@ -108,24 +111,39 @@ class Codesign:
         self._stream_numbers = np.array([[float(l.flops), float(l.input_bytes + l.weight_bytes + l.output_bytes),
                                           float(l.elem_bytes)] for l in streamed]).reshape(-1, 3)
         self._tables: dict[tuple, Table] = {}
+        self._settings: dict[tuple, dict] = {}  # every delay setting seen (_machine(d)[1:]) -> a design that has it
         self._choices: dict[tuple, tuple[np.ndarray, float]] = {}
 
     # ---- tables -------------------------------------------------------------------------------------------
-    def _machine(self, d: dict) -> tuple:
-        key = (int(d["num_pes"]), float(d["noc_bw_bytes_per_cycle"]))
+    def _delay_names(self) -> tuple[str, ...]:
+        """The design numbers besides the PE count that the analysis reads: NoC bandwidth, and under the per-step
+        off-chip bound the off-chip bytes per cycle."""
         if self.template.offchip_bound == "step":
-            key += (float(d["offchip_bw_bytes_per_s"]), float(d["clock_hz"]))
-        return key
+            return ("noc_bw_bytes_per_cycle", "offchip_bw_bytes_per_s", "clock_hz")
+        return ("noc_bw_bytes_per_cycle",)
+
+    def _machine(self, d: dict) -> tuple:
+        """(PE count, delay setting...): the numbers a table depends on."""
+        return (int(d["num_pes"]), *(float(d[name]) for name in self._delay_names()))
 
     def _build(self, designs: list[dict]) -> None:
-        """Analyse every missing machine's table; machines of one PE count share one vector pass."""
-        missing: dict[tuple, dict[tuple, DataflowAccelerator]] = {}
+        """Analyse every missing machine's table. The machines of one PE count share one vector pass in which the
+        delay settings only add delays (dse.cost.dataflow.vectorized.machine_axis), so a pass also takes the
+        settings seen so far on other PE counts (up to MAX_DELAY_SETTINGS), which a study samples there too: a
+        later pass for one of them would redo the whole analysis."""
+        for d in designs:
+            self._settings.setdefault(self._machine(d)[1:], d)
+        missing: dict[int, dict[tuple, DataflowAccelerator]] = {}
         for d in designs:
             key = self._machine(d)
             if key not in self._tables:
-                pes_key = (key[0],) + key[2:]
-                missing.setdefault(pes_key, {})[key] = self.design(d)
-        for machines in missing.values():
+                missing.setdefault(key[0], {})[key] = self.design(d)
+        for pes, machines in missing.items():
+            for setting, seen in self._settings.items():
+                if len(machines) >= MAX_DELAY_SETTINGS:
+                    break
+                if (pes, *setting) not in self._tables:
+                    machines.setdefault((pes, *setting), self.design({**seen, "num_pes": pes}))
             accs = list(machines.values())
             spaces = [space(layer, accs[0]) for layer in self.group_layers]
             for layer, maps in zip(self.group_layers, spaces):
