@@ -145,22 +145,19 @@ def group_metrics(layers: Sequence[MaestroLayer], hw: Hardware, compat: str = "f
     return {k: np.broadcast_to(m[k], shape) for k in METRICS}
 
 
-def vector_pass(layer: MaestroLayer, machines: Sequence[Hardware], numbers: np.ndarray, which: np.ndarray,
-                compat: str, energy: EnergyTable) -> dict[str, np.ndarray]:
-    """METRICS of distinct rows (numbers[i] on machines[which[i]]) of one structure in one vector pass. When the
-    machines differ only in DELAY_NUMBERS (a sweep of NoC or off-chip bandwidths), the rows' distinct numbers are
-    analysed once with the machines as a second axis, which pays if most rows meet most machines (a sweep's cross
-    product: the data movement is worked out once, not once per machine)."""
-    used, which = np.unique(which, return_inverse=True)
-    machines = [machines[i] for i in used.tolist()]
+def vector_pass(layer: MaestroLayer, machines: Sequence[Hardware], kinds: np.ndarray, kind: np.ndarray,
+                which: np.ndarray, first: np.ndarray, inverse: np.ndarray, compat: str,
+                energy: EnergyTable) -> tuple[dict[str, np.ndarray], np.ndarray | tuple[np.ndarray, np.ndarray]]:
+    """(values, pick): METRICS of rows of one structure from one vector pass, values[k][pick] being row i's, where
+    row i is the numbers kinds[kind[i]] on machines[which[i]] and `first`/`inverse` are the distinct (kind, which)
+    pairs. When the machines differ only in DELAY_NUMBERS (a sweep of NoC or off-chip bandwidths), every distinct
+    numbers row is analysed once with the machines as a second axis, which pays if most rows meet most machines (a
+    sweep's cross product: the data movement is worked out once, not once per machine)."""
     axis = machine_axis(machines) if len(machines) > 1 else None
-    if axis is not None:
-        first, inverse = distinct_rows(list(numbers.T))
-        if len(first) * len(machines) <= 2 * len(numbers):
-            values = group_metrics([layer], axis, compat, energy, numbers[first])
-            return {k: v[which, inverse] for k, v in values.items()}
-    hw = stack_machines([machines[i] for i in which.tolist()])
-    return group_metrics([layer], hw, compat, energy, numbers)
+    if axis is not None and len(kinds) * len(machines) <= 2 * len(first):
+        return group_metrics([layer], axis, compat, energy, kinds), (which, kind)
+    hw = stack_machines([machines[i] for i in which[first].tolist()])
+    return group_metrics([layer], hw, compat, energy, kinds[kind[first]]), inverse
 
 
 def metrics_many(layers: Sequence[MaestroLayer], machines: Sequence[Hardware], compat: str = "fixed",
@@ -201,23 +198,25 @@ def metrics_parts(parts: Sequence[Part], n: int, compat: str = "fixed", energy: 
         numbers = np.concatenate([p.numbers for p in members])[order]
         owner = np.repeat(np.arange(len(members)), [len(p.rows) for p in members])[order]
         local = np.concatenate([np.arange(len(p.rows)) for p in members])[order]
-        first, inverse = distinct_rows([*numbers.T, which])
+        kinds, kind = distinct_rows(list(numbers.T))  # distinct numbers rows
+        first, inverse = distinct_rows([kind, which])  # distinct (numbers, machine) rows
         values = None
         if len(first) >= min_group:
             try:
-                values = vector_pass(members[0].layer, machines, numbers[first], which[first], compat, energy)
+                values, pick = vector_pass(members[0].layer, machines, numbers[kinds], kind, which, first, inverse,
+                                           compat, energy)
             except InputError:
                 values = None  # some row is rejected: the scalar path raises the error naming its layer
         if values is None:
             singles = [layer_metrics(members[owner[i]].row_layer(local[i]), machines[which[i]], compat=compat,
                                      energy=energy) for i in first.tolist()]
-            values = {k: np.array([s[k] for s in singles]) for k in METRICS}
-        results.append((rows[order], inverse, values))
+            values, pick = {k: np.array([s[k] for s in singles]) for k in METRICS}, inverse
+        results.append((rows[order], pick, values))
     out = {}
     for k in METRICS:
         col = np.zeros(n, dtype=np.result_type(np.int64, *[values[k] for _, _, values in results]))
-        for where, inverse, values in results:
-            col[where] = values[k][inverse]
+        for where, pick, values in results:
+            col[where] = values[k][pick]
         out[k] = col
     return out
 

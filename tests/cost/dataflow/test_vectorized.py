@@ -18,7 +18,7 @@ from dse.cost.dataflow.model import evaluate, evaluate_batch, maestro_layer
 from dse.cost.dataflow.problem import Problem, has_mac_form, problem
 from dse.cost.dataflow.vectorized import group_metrics, metrics_many, split
 from dse.hw.dataflow import known_accelerators, load_accelerator
-from dse.hw.directives import EnergyTable, Hardware
+from dse.hw.directives import Hardware
 from dse.hw.maestro_io import read_hardware, read_mapping
 from dse.workload import build, training
 
@@ -194,7 +194,7 @@ def test_machines_differing_in_delays_share_one_analysis() -> None:
     """Machines that differ only in NoC bandwidth and hops, off-chip bandwidth and bound (a NoC sweep) take the
     machine-axis pass: every layer is analysed once and its delays per machine. Each (layer, machine) row, in a
     shuffled order with some pairs missing, equals one layer at a time on that machine."""
-    from dse.cost.dataflow.vectorized import machine_axis, vector_pass
+    from dse.cost.dataflow.vectorized import Part, machine_axis, metrics_parts
 
     rng = np.random.default_rng(5)
     layers = _three_level_layers(rng, 40)
@@ -207,7 +207,7 @@ def test_machines_differing_in_delays_share_one_analysis() -> None:
     pairs = [pairs[k] for k in keep]
     numbers = np.array([split(layers[i])[1] for i, _ in pairs])
     which = np.array([m for _, m in pairs])
-    batch = vector_pass(layers[0], machines, numbers, which, "fixed", EnergyTable())
+    batch = metrics_parts([Part(layers[0], machines, numbers, np.arange(len(pairs)), which=which)], len(pairs))
     for row, (i, m) in enumerate(pairs):
         single = layer_metrics(layers[i], machines[m])
         wrong = [(k, batch[k][row], single[k]) for k in METRICS if not _same(batch[k][row], single[k])]
