@@ -158,7 +158,7 @@ class Codesign:
                 for key in machines:
                     self._tables[key] = Table(starts, empty, empty, empty, empty, empty, [])
                 continue
-            frame = evaluate_designs(layers, accs, mappings)
+            frame = evaluate_designs(layers, accs, mappings, all_metrics=False)
             for d, key in enumerate(machines):
                 f = frame[frame["design"].to_numpy() == d]
                 self._tables[key] = undominated(Table(starts, f["runtime_cycles"].to_numpy(np.int64),

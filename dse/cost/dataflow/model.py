@@ -59,9 +59,17 @@ def analyse(prob: Problem, acc: DataflowAccelerator, elem_bytes: int, mapping: M
                          energy=acc.energy)
 
 
+#: The MAESTRO metrics `mac_cost` reads; the others only ride along in Cost.extra.
+COST_METRICS = ("runtime_cycles", "input_l2_write", "filter_l2_write", "output_l2_read", "mac_energy_macunits",
+                "total_l1_read_energy_macunits", "total_l1_write_energy_macunits", "total_l2_read_energy_macunits",
+                "total_l2_write_energy_macunits", "l1_size_req", "l2_size_req", "noc_bw_req_elems_per_cycle",
+                "offchip_bw_req_elems_per_cycle")
+
+
 def mac_cost(m: dict, macs, flops, elem_bytes, acc: DataflowAccelerator) -> Cost:
     """The Cost of MAC layers from their MAESTRO metrics (units converted with the element size in bytes),
-    elementwise: numpy arrays over a batch, or one layer's numbers (`cost_from_metrics`)."""
+    elementwise: numpy arrays over a batch, or one layer's numbers (`cost_from_metrics`). Cost.extra holds the
+    metrics given: every one of METRICS, or at least COST_METRICS."""
     eb, mac_j = elem_bytes, acc.energy.mac_j
     dram_bytes = offchip_elements(m) * eb
     cycles, dram_cycles = roofline(m["runtime_cycles"], dram_bytes, acc.offchip_bw_bytes_per_s, acc.clock_hz)
@@ -69,7 +77,7 @@ def mac_cost(m: dict, macs, flops, elem_bytes, acc: DataflowAccelerator) -> Cost
              "energy_l1_j": (m["total_l1_read_energy_macunits"] + m["total_l1_write_energy_macunits"]) * mac_j,
              "energy_l2_j": (m["total_l2_read_energy_macunits"] + m["total_l2_write_energy_macunits"]) * mac_j,
              "energy_dram_j": dram_bytes * acc.energy.dram_j_per_byte}
-    extra = {k: m[k] for k in METRICS}
+    extra = {k: m[k] for k in METRICS if k in m}
     extra["dram_bound_cycles"] = dram_cycles
     return Cost(cycles=cycles, seconds=cycles / acc.clock_hz, energy_j=sum(parts.values()), **parts,
                 macs=macs, flops=flops, dram_bytes=dram_bytes, utilization=_per_cycle(macs, cycles * acc.num_pes),
@@ -199,11 +207,13 @@ _DESIGN_FREE = (*DESIGN_NUMBERS, "offchip_bound", "name", "sources", "path")
 
 
 def evaluate_designs(layers: Iterable[Layer], designs: Sequence[DataflowAccelerator],
-                     mappings: Sequence[Mapping | None] | None = None) -> pd.DataFrame:
+                     mappings: Sequence[Mapping | None] | None = None, all_metrics: bool = True) -> pd.DataFrame:
     """Every layer on every design: a hardware sweep (PE count, buffers, NoC, off-chip bandwidth and bound, clock)
     over variants of one accelerator, e.g. dataclasses.replace(load_accelerator("nvdla"), num_pes=2048). Rows
     design after design, column `design` (the index in `designs`) then evaluate_batch's columns, each row equal to
-    `evaluate(layer, designs[d], mapping)`; all designs' rows share their dataflow's vector passes."""
+    `evaluate(layer, designs[d], mapping)`; all designs' rows share their dataflow's vector passes. With
+    all_metrics=False the MAESTRO metrics beyond COST_METRICS are left out (a sweep that reads only the Cost
+    fields spares gathering and framing some fifty columns of every row)."""
     layers, designs = list(layers), list(designs)
     if not designs:
         raise InputError("evaluate_designs: no designs given")
@@ -213,13 +223,14 @@ def evaluate_designs(layers: Iterable[Layer], designs: Sequence[DataflowAccelera
             if f.name not in _DESIGN_FREE and getattr(design, f.name) != getattr(first, f.name):
                 raise InputError(f"{design.path or design.name}: {f.name} differs from {first.path or first.name}; "
                                  f"one design sweep varies only {', '.join(DESIGN_NUMBERS)} and offchip_bound")
-    frame = _evaluate(_tables(layers, first, mappings), designs, len(layers) * len(designs))
+    frame = _evaluate(_tables(layers, first, mappings), designs, len(layers) * len(designs),
+                      METRICS if all_metrics else COST_METRICS)
     frame.insert(1, "design", np.repeat(np.arange(len(designs)), len(layers)))
     return frame
 
 
 def _evaluate(items: list[tuple[Layer, Table, np.ndarray]], designs: list[DataflowAccelerator],
-              n: int) -> pd.DataFrame:
+              n: int, metrics: Sequence[str] = METRICS) -> pd.DataFrame:
     """The frame of n rows: each item is a layer, its table of mappings and the rows they fill on the first design;
     design d's rows follow at an offset of d x (n / len(designs)) (designs: variants of one accelerator, see
     evaluate_designs). A layer's template is resolved once for all designs."""
@@ -248,10 +259,10 @@ def _evaluate(items: list[tuple[Layer, Table, np.ndarray]], designs: list[Datafl
         done += rows.size
     pieces = []
     if mac:
-        metrics = metrics_parts(parts, done, energy=designs[0].energy)
+        values = metrics_parts(parts, done, energy=designs[0].energy, keys=metrics)
         rows = np.concatenate([r.ravel() for _, r in mac])
         per_row = {name: _spread(mac, lambda l: getattr(l, name)) for name in ("macs", "flops", "elem_bytes")}
-        pieces.append((rows, mac_cost(metrics, per_row["macs"], per_row["flops"], per_row["elem_bytes"],
+        pieces.append((rows, mac_cost(values, per_row["macs"], per_row["flops"], per_row["elem_bytes"],
                                       _design_rows(designs, mac))))
     if streamed:
         rows = np.concatenate([r.ravel() for _, r in streamed])

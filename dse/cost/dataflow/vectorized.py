@@ -176,10 +176,10 @@ def metrics_many(layers: Sequence[MaestroLayer], machines: Sequence[Hardware], c
 
 
 def metrics_parts(parts: Sequence[Part], n: int, compat: str = "fixed", energy: EnergyTable = EnergyTable(),
-                  min_group: int = MIN_GROUP) -> dict[str, np.ndarray]:
-    """METRICS at the parts' output positions (arrays of length n). Parts of one structure are merged (their
-    machines' numbers become columns of the rows) and their distinct rows analysed once; errors name the layer of
-    the first row, in output order, that has one."""
+                  min_group: int = MIN_GROUP, keys: Sequence[str] = METRICS) -> dict[str, np.ndarray]:
+    """The METRICS `keys` at the parts' output positions (arrays of length n). Parts of one structure are merged
+    (their machines' numbers become columns of the rows) and their distinct rows analysed once; errors name the
+    layer of the first row, in output order, that has one."""
     groups: dict[tuple, list[Part]] = {}
     for part in parts:
         groups.setdefault(split(part.layer)[0], []).append(part)
@@ -213,7 +213,7 @@ def metrics_parts(parts: Sequence[Part], n: int, compat: str = "fixed", energy: 
             values, pick = {k: np.array([s[k] for s in singles]) for k in METRICS}, inverse
         results.append((rows[order], pick, values))
     out = {}
-    for k in METRICS:
+    for k in keys:
         col = np.zeros(n, dtype=np.result_type(np.int64, *[values[k] for _, _, values in results]))
         for where, pick, values in results:
             col[where] = values[k][pick]

@@ -42,6 +42,27 @@ def test_every_row_equals_one_design_at_a_time(name: str) -> None:
         assert not wrong, (layer.name, d, wrong[:3])
 
 
+@pytest.mark.parametrize("name", ["eyeriss", "shidiannao"])
+def test_a_noc_and_offchip_sweep_shares_one_analysis_per_layer(name: str) -> None:
+    """Designs of one PE count (NoC, hops, off-chip bandwidth, clock and bound swept) take the machine-axis pass:
+    every row still equals `evaluate` one at a time, and all_metrics=False gives the same Cost columns without the
+    MAESTRO metrics beyond COST_METRICS."""
+    from dse.cost.dataflow.metrics import METRICS
+    from dse.cost.dataflow.model import COST_METRICS
+
+    designs = [d for d in _variants(name) if d.num_pes == load_accelerator(name).num_pes]
+    layers = build("resnet18").layers()
+    frame = evaluate_designs(layers, designs)
+    lean = evaluate_designs(layers, designs, all_metrics=False)
+    assert set(frame.columns) - set(lean.columns) == set(METRICS) - set(COST_METRICS)
+    assert all(lean[k].equals(frame[k]) for k in lean.columns)
+    for i in range(0, len(frame), 3):
+        d, layer = int(frame["design"][i]), layers[i % len(layers)]
+        row, single = frame.iloc[i], evaluate(layer, designs[d]).to_dict()
+        wrong = [(k, row[k], v) for k, v in single.items() if not _same(row[k], v)]
+        assert not wrong, (layer.name, d, wrong[:3])
+
+
 def test_runtime_at_least_the_compute_and_traffic_bounds() -> None:
     """Invariants on every design of the sweep: a MAC layer's runtime is at least MACs / PEs and at least its
     off-chip traffic over the design's off-chip bandwidth."""
