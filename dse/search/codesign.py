@@ -144,29 +144,33 @@ class Codesign:
                     break
                 if (pes, *setting) not in self._tables:
                     machines.setdefault((pes, *setting), self.design({**seen, "num_pes": pes}))
-            accs = list(machines.values())
-            spaces = [space(layer, accs[0]) for layer in self.group_layers]
-            for layer, maps in zip(self.group_layers, spaces):
-                if not maps:  # the template's fixed clusters (Eyeriss's Sz(R) rows) need more PEs than the design has
-                    raise Infeasible(f"dataflow-accelerator design: parameter num_pes: no mapping of layer "
-                                     f"{layer.name!r} fits {accs[0].num_pes} PEs")
-            layers = [layer for layer, maps in zip(self.group_layers, spaces) for _ in maps]
-            mappings = [m for maps in spaces for m in maps]
-            starts = np.concatenate([[0], np.cumsum([len(maps) for maps in spaces])]).astype(np.int64)
-            if not layers:  # a workload without MAC layers
-                empty = np.zeros(0)
-                for key in machines:
-                    self._tables[key] = Table(starts, empty, empty, empty, empty, empty, [])
-                continue
-            frame = evaluate_designs(layers, accs, mappings, all_metrics=False)
-            for d, key in enumerate(machines):
-                f = frame[frame["design"].to_numpy() == d]
-                self._tables[key] = undominated(Table(starts, f["runtime_cycles"].to_numpy(np.int64),
-                                                      f["dram_bytes"].to_numpy(float),
-                                                      (f["energy_mac_j"] + f["energy_l1_j"] + f["energy_l2_j"]
-                                                       + f["energy_dram_j"]).to_numpy(float),
-                                                      f["l1_bytes"].to_numpy(float), f["l2_bytes"].to_numpy(float),
-                                                      mappings))
+        for machines in missing.values():
+            self._tables.update(self._pass(machines))
+
+    def _pass(self, machines: dict[tuple, DataflowAccelerator]) -> dict[tuple, Table]:
+        """The tables of machines of one PE count, from one vector pass."""
+        accs = list(machines.values())
+        spaces = [space(layer, accs[0]) for layer in self.group_layers]
+        for layer, maps in zip(self.group_layers, spaces):
+            if not maps:  # the template's fixed clusters (Eyeriss's Sz(R) rows) need more PEs than the design has
+                raise Infeasible(f"dataflow-accelerator design: parameter num_pes: no mapping of layer "
+                                 f"{layer.name!r} fits {accs[0].num_pes} PEs")
+        layers = [layer for layer, maps in zip(self.group_layers, spaces) for _ in maps]
+        mappings = [m for maps in spaces for m in maps]
+        starts = np.concatenate([[0], np.cumsum([len(maps) for maps in spaces])]).astype(np.int64)
+        if not layers:  # a workload without MAC layers
+            empty = np.zeros(0)
+            return {key: Table(starts, empty, empty, empty, empty, empty, []) for key in machines}
+        frame = evaluate_designs(layers, accs, mappings, all_metrics=False)
+        tables = {}
+        for d, key in enumerate(machines):
+            f = frame[frame["design"].to_numpy() == d]
+            tables[key] = undominated(Table(starts, f["runtime_cycles"].to_numpy(np.int64),
+                                            f["dram_bytes"].to_numpy(float),
+                                            (f["energy_mac_j"] + f["energy_l1_j"] + f["energy_l2_j"]
+                                             + f["energy_dram_j"]).to_numpy(float),
+                                            f["l1_bytes"].to_numpy(float), f["l2_bytes"].to_numpy(float), mappings))
+        return tables
 
     def design(self, d: dict) -> DataflowAccelerator:
         """The template with the design's numbers."""
