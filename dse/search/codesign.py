@@ -26,6 +26,9 @@ latency and energy are those of the least-overflowing mappings, so a sampler sti
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -83,6 +86,32 @@ def undominated(table: Table) -> Table:
     starts = np.concatenate([[0], np.cumsum(np.add.reduceat(keep, table.starts[:-1]) if len(keep) else [])])
     return Table(starts.astype(np.int64), table.runtime_cycles[rows], table.dram_bytes[rows], table.energy_j[rows],
                  table.l1_bytes[rows], table.l2_bytes[rows], [table.mappings[r] for r in rows])
+
+
+def tables_of(layers: Sequence[Layer], machines: dict[tuple, DataflowAccelerator]) -> dict[tuple, Table]:
+    """The tables of machines of one PE count (key -> design) for the distinct MAC layers `layers`, from one vector
+    pass over every candidate mapping of every layer on every machine."""
+    accs = list(machines.values())
+    spaces = [space(layer, accs[0]) for layer in layers]
+    for layer, maps in zip(layers, spaces):
+        if not maps:  # the template's fixed clusters (Eyeriss's Sz(R) rows) need more PEs than the design has
+            raise Infeasible(f"dataflow-accelerator design: parameter num_pes: no mapping of layer "
+                             f"{layer.name!r} fits {accs[0].num_pes} PEs")
+    rows = [layer for layer, maps in zip(layers, spaces) for _ in maps]
+    mappings = [m for maps in spaces for m in maps]
+    starts = np.concatenate([[0], np.cumsum([len(maps) for maps in spaces])]).astype(np.int64)
+    if not rows:  # a workload without MAC layers
+        empty = np.zeros(0)
+        return {key: Table(starts, empty, empty, empty, empty, empty, []) for key in machines}
+    frame = evaluate_designs(rows, accs, mappings, all_metrics=False)
+    tables = {}
+    for d, key in enumerate(machines):
+        f = frame[frame["design"].to_numpy() == d]
+        tables[key] = undominated(Table(starts, f["runtime_cycles"].to_numpy(np.int64), f["dram_bytes"].to_numpy(float),
+                                        (f["energy_mac_j"] + f["energy_l1_j"] + f["energy_l2_j"]
+                                         + f["energy_dram_j"]).to_numpy(float),
+                                        f["l1_bytes"].to_numpy(float), f["l2_bytes"].to_numpy(float), mappings))
+    return tables
 
 
 class Codesign:
@@ -144,33 +173,15 @@ class Codesign:
                     break
                 if (pes, *setting) not in self._tables:
                     machines.setdefault((pes, *setting), self.design({**seen, "num_pes": pes}))
-        for machines in missing.values():
-            self._tables.update(self._pass(machines))
-
-    def _pass(self, machines: dict[tuple, DataflowAccelerator]) -> dict[tuple, Table]:
-        """The tables of machines of one PE count, from one vector pass."""
-        accs = list(machines.values())
-        spaces = [space(layer, accs[0]) for layer in self.group_layers]
-        for layer, maps in zip(self.group_layers, spaces):
-            if not maps:  # the template's fixed clusters (Eyeriss's Sz(R) rows) need more PEs than the design has
-                raise Infeasible(f"dataflow-accelerator design: parameter num_pes: no mapping of layer "
-                                 f"{layer.name!r} fits {accs[0].num_pes} PEs")
-        layers = [layer for layer, maps in zip(self.group_layers, spaces) for _ in maps]
-        mappings = [m for maps in spaces for m in maps]
-        starts = np.concatenate([[0], np.cumsum([len(maps) for maps in spaces])]).astype(np.int64)
-        if not layers:  # a workload without MAC layers
-            empty = np.zeros(0)
-            return {key: Table(starts, empty, empty, empty, empty, empty, []) for key in machines}
-        frame = evaluate_designs(layers, accs, mappings, all_metrics=False)
-        tables = {}
-        for d, key in enumerate(machines):
-            f = frame[frame["design"].to_numpy() == d]
-            tables[key] = undominated(Table(starts, f["runtime_cycles"].to_numpy(np.int64),
-                                            f["dram_bytes"].to_numpy(float),
-                                            (f["energy_mac_j"] + f["energy_l1_j"] + f["energy_l2_j"]
-                                             + f["energy_dram_j"]).to_numpy(float),
-                                            f["l1_bytes"].to_numpy(float), f["l2_bytes"].to_numpy(float), mappings))
-        return tables
+        passes = list(missing.values())
+        workers = min(len(passes), len(os.sched_getaffinity(0)))
+        if workers < 2:
+            results = [tables_of(self.group_layers, machines) for machines in passes]
+        else:  # one process per CPU: the passes are independent and each is seconds of single-core numpy
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                results = list(pool.map(tables_of, [self.group_layers] * len(passes), passes))
+        for tables in results:
+            self._tables.update(tables)
 
     def design(self, d: dict) -> DataflowAccelerator:
         """The template with the design's numbers."""
