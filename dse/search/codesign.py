@@ -37,13 +37,13 @@ import numpy as np
 import pandas as pd
 
 from dse.cost.area_power import area_power
-from dse.cost.dataflow.model import Mapping, evaluate_designs, stream_cost
+from dse.cost.dataflow.model import Mapping, evaluate_sweep_designs, stream_cost
 from dse.cost.dataflow.offchip import roofline
 from dse.cost.dataflow.problem import has_mac_form, problem
 from dse.errors import Infeasible, InputError
 from dse.hw.dataflow import DataflowAccelerator
 from dse.hw.tech import TechNode
-from dse.search.dataflow_mapping import space
+from dse.search.dataflow_mapping import space_table
 from dse.search.network_mapping import OBJECTIVES, choose_grouped
 from dse.workload.layer import Layer
 
@@ -64,12 +64,15 @@ class Table:
     energy_j: np.ndarray  # dynamic energy (MAC, L1, L2, DRAM)
     l1_bytes: np.ndarray
     l2_bytes: np.ndarray
-    mappings: list[Mapping]
+    params: pd.DataFrame  # the mappings: one int column per template parameter
 
     def __post_init__(self) -> None:
         self.group = np.repeat(np.arange(len(self.starts) - 1), np.diff(self.starts))
         self.l1_levels = np.unique(self.l1_bytes)
         self.l2_levels = np.unique(self.l2_bytes)
+
+    def mapping(self, row: int) -> Mapping:
+        return {name: int(value) for name, value in self.params.iloc[row].items()}
 
 
 def undominated(table: Table) -> Table:
@@ -77,7 +80,7 @@ def undominated(table: Table) -> Table:
     before the roofline, DRAM bytes, energy, L1 or L2 bytes. Such a mapping is never the cheaper choice (its
     roofline cycles are no lower at any off-chip bandwidth and clock, and it fits no buffer the other does not), so
     dropping it changes no design's choice; on ResNet-50 it leaves 15-35% of the rows."""
-    keep = np.zeros(len(table.mappings), dtype=bool)
+    keep = np.zeros(len(table.params), dtype=bool)
     points = np.column_stack([table.runtime_cycles, table.dram_bytes, table.energy_j, table.l1_bytes,
                               table.l2_bytes]).astype(float)
     for start, end in zip(table.starts[:-1], table.starts[1:]):
@@ -85,25 +88,24 @@ def undominated(table: Table) -> Table:
     rows = np.flatnonzero(keep)
     starts = np.concatenate([[0], np.cumsum(np.add.reduceat(keep, table.starts[:-1]) if len(keep) else [])])
     return Table(starts.astype(np.int64), table.runtime_cycles[rows], table.dram_bytes[rows], table.energy_j[rows],
-                 table.l1_bytes[rows], table.l2_bytes[rows], [table.mappings[r] for r in rows])
+                 table.l1_bytes[rows], table.l2_bytes[rows], table.params.iloc[rows].reset_index(drop=True))
 
 
 def tables_of(layers: Sequence[Layer], machines: dict[tuple, DataflowAccelerator]) -> dict[tuple, Table]:
     """The tables of machines of one PE count (key -> design) for the distinct MAC layers `layers`, from one vector
     pass over every candidate mapping of every layer on every machine."""
     accs = list(machines.values())
-    spaces = [space(layer, accs[0]) for layer in layers]
+    spaces = [space_table(layer, accs[0]) for layer in layers]
     for layer, maps in zip(layers, spaces):
-        if not maps:  # the template's fixed clusters (Eyeriss's Sz(R) rows) need more PEs than the design has
+        if not len(maps):  # the template's fixed clusters (Eyeriss's Sz(R) rows) need more PEs than the design has
             raise Infeasible(f"dataflow-accelerator design: parameter num_pes: no mapping of layer "
                              f"{layer.name!r} fits {accs[0].num_pes} PEs")
-    rows = [layer for layer, maps in zip(layers, spaces) for _ in maps]
-    mappings = [m for maps in spaces for m in maps]
     starts = np.concatenate([[0], np.cumsum([len(maps) for maps in spaces])]).astype(np.int64)
-    if not rows:  # a workload without MAC layers
+    if not layers:  # a workload without MAC layers
         empty = np.zeros(0)
-        return {key: Table(starts, empty, empty, empty, empty, empty, []) for key in machines}
-    frame = evaluate_designs(rows, accs, mappings, all_metrics=False)
+        return {key: Table(starts, empty, empty, empty, empty, empty, pd.DataFrame()) for key in machines}
+    mappings = pd.concat(spaces, ignore_index=True)
+    frame = evaluate_sweep_designs(list(zip(layers, spaces)), accs, all_metrics=False)
     tables = {}
     for d, key in enumerate(machines):
         f = frame[frame["design"].to_numpy() == d]
@@ -239,7 +241,7 @@ class Codesign:
         table = self._tables[self._machine(d)]
         stream_s, stream_j, _ = self._streamed(self._designs([d]))
         ((chosen, _),) = self._choose([d], [table], stream_s, stream_j)
-        return [table.mappings[chosen[g]] if g >= 0 else None for g in self.layer_group]
+        return [table.mapping(chosen[g]) if g >= 0 else None for g in self.layer_group]
 
     # ---- evaluation ---------------------------------------------------------------------------------------
     def evaluate(self, designs: list[dict]) -> pd.DataFrame:
@@ -251,7 +253,7 @@ class Codesign:
         stream_s, stream_j, stream_over = self._streamed(acc)
         mac_s, mac_j, overflow = np.zeros(n), np.zeros(n), np.zeros(n)
         tables = [self._tables[self._machine(d)] for d in designs]
-        live = [i for i, table in enumerate(tables) if len(table.mappings)]
+        live = [i for i, table in enumerate(tables) if len(table.params)]
         if live:
             choices = self._choose([designs[i] for i in live], [tables[i] for i in live], stream_s[live],
                                    stream_j[live])

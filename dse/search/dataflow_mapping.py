@@ -12,11 +12,11 @@ candidates it evaluated, from which `dse.search.network_mapping` picks mappings 
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from dse.cost.dataflow.model import Mapping, evaluate, evaluate_batch
 from dse.cost.dataflow.problem import Problem, has_mac_form, problem
@@ -67,16 +67,26 @@ def candidates(param: Parameter, sizes: dict[str, int], num_pes: int) -> list[in
 
 def space(layer: Layer, acc: DataflowAccelerator) -> list[Mapping]:
     """Every candidate mapping of a MAC layer (cluster products within the PE count)."""
+    table = space_table(layer, acc)
+    rows = zip(*(table[c].tolist() for c in table.columns)) if len(table.columns) else [()] * len(table)
+    return [dict(zip(table.columns, row)) for row in rows]
+
+
+def space_table(layer: Layer, acc: DataflowAccelerator) -> pd.DataFrame:
+    """`space` as a table, one int64 column per template parameter and one row per mapping in the same order
+    (parameters' candidates crossed, the first varying slowest): a sweep of many layers needs no dict per row."""
     prob = problem(layer)
     sizes = dict(prob.dims)
     params = list(acc.parameters.values())
-    clusters = [i for i, p in enumerate(params) if p.dim == "PE"]
-    fixed = _fixed_cluster_pes(prob, acc)
-    out = []
-    for values in itertools.product(*(candidates(p, sizes, acc.num_pes) for p in params)):
-        if fixed * math.prod(values[i] for i in clusters) <= acc.num_pes:
-            out.append({p.name: v for p, v in zip(params, values)})
-    return out
+    grids = np.meshgrid(*(np.array(candidates(p, sizes, acc.num_pes), dtype=np.int64) for p in params),
+                        indexing="ij")
+    columns = {p.name: grid.ravel() for p, grid in zip(params, grids)}
+    pes = np.full(grids[0].size if grids else 1, _fixed_cluster_pes(prob, acc))
+    for p in params:
+        if p.dim == "PE":
+            pes = pes * columns[p.name]
+    keep = pes <= acc.num_pes
+    return pd.DataFrame({name: col[keep] for name, col in columns.items()}, index=np.arange(int(keep.sum())))
 
 
 def _fixed_cluster_pes(prob: Problem, acc: DataflowAccelerator) -> int:

@@ -191,12 +191,19 @@ def evaluate_mappings(layer: Layer, accelerator: DataflowAccelerator, table: Tab
 def evaluate_sweep(sweep: Iterable[tuple[Layer, Table]], accelerator: DataflowAccelerator) -> pd.DataFrame:
     """evaluate_mappings of many layers as one DataFrame, rows layer after layer: a network x mappings sweep, one
     vector pass per dataflow structure. Layers without MACs ignore their table (one streamed row per mapping)."""
+    items, n = _sweep_items(sweep, accelerator)
+    return _evaluate(items, [accelerator], n)
+
+
+def _sweep_items(sweep: Iterable[tuple[Layer, Table]],
+                 accelerator: DataflowAccelerator) -> tuple[list[tuple[Layer, Table, np.ndarray]], int]:
+    """(items, rows): each layer with its table and its rows, one after another."""
     items, n = [], 0
     for layer, table in sweep:
         rows = table_rows(accelerator, table)
         items.append((layer, table, np.arange(n, n + rows)))
         n += rows
-    return _evaluate(items, [accelerator], n)
+    return items, n
 
 
 #: What the designs of one sweep may differ in (evaluate_designs); the rest must be equal (one dataflow template,
@@ -214,7 +221,21 @@ def evaluate_designs(layers: Iterable[Layer], designs: Sequence[DataflowAccelera
     `evaluate(layer, designs[d], mapping)`; all designs' rows share their dataflow's vector passes. With
     all_metrics=False the MAESTRO metrics beyond COST_METRICS are left out (a sweep that reads only the Cost
     fields spares gathering and framing some fifty columns of every row)."""
-    layers, designs = list(layers), list(designs)
+    layers, designs = list(layers), _checked_designs(designs)
+    return _on_designs(_tables(layers, designs[0], mappings), len(layers), designs, all_metrics)
+
+
+def evaluate_sweep_designs(sweep: Iterable[tuple[Layer, Table]], designs: Sequence[DataflowAccelerator],
+                           all_metrics: bool = True) -> pd.DataFrame:
+    """evaluate_sweep on every design (as evaluate_designs): each layer with a table of its mappings, which spares
+    a large sweep one mapping dict per row."""
+    designs = _checked_designs(designs)
+    items, n = _sweep_items(sweep, designs[0])
+    return _on_designs(items, n, designs, all_metrics)
+
+
+def _checked_designs(designs: Sequence[DataflowAccelerator]) -> list[DataflowAccelerator]:
+    designs = list(designs)
     if not designs:
         raise InputError("evaluate_designs: no designs given")
     first = designs[0]
@@ -223,9 +244,13 @@ def evaluate_designs(layers: Iterable[Layer], designs: Sequence[DataflowAccelera
             if f.name not in _DESIGN_FREE and getattr(design, f.name) != getattr(first, f.name):
                 raise InputError(f"{design.path or design.name}: {f.name} differs from {first.path or first.name}; "
                                  f"one design sweep varies only {', '.join(DESIGN_NUMBERS)} and offchip_bound")
-    frame = _evaluate(_tables(layers, first, mappings), designs, len(layers) * len(designs),
-                      METRICS if all_metrics else COST_METRICS)
-    frame.insert(1, "design", np.repeat(np.arange(len(designs)), len(layers)))
+    return designs
+
+
+def _on_designs(items: list[tuple[Layer, Table, np.ndarray]], per_design: int, designs: list[DataflowAccelerator],
+                all_metrics: bool) -> pd.DataFrame:
+    frame = _evaluate(items, designs, per_design * len(designs), METRICS if all_metrics else COST_METRICS)
+    frame.insert(1, "design", np.repeat(np.arange(len(designs)), per_design))
     return frame
 
 
