@@ -351,10 +351,13 @@ class RunningFront:
 
 
 class Progress:
-    """The tqdm bar of a study, its postfix the running front; `on_batch` is called with each stored batch's size."""
+    """The tqdm bar of a study, its postfix the running front; `on_batch` is called with each stored batch's size.
+    tqdm's monitor thread is off: the bar moves once per batch and needs none, and a process with no other thread
+    may fork (dse.search.codesign.fork_workers)."""
 
     def __init__(self, spec: StudySpec, done: list[FrozenTrial], total: int, enabled: bool,
                  on_batch: Callable[[int], None] | None) -> None:
+        tqdm.monitor_interval = 0
         self._bar = tqdm(total=total, initial=min(len(done), total), desc=spec.name, unit="trial",
                          disable=not enabled, dynamic_ncols=True, leave=True)
         self._front = RunningFront(spec, done if enabled else [])

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -89,6 +90,15 @@ def undominated(table: Table) -> Table:
     starts = np.concatenate([[0], np.cumsum(np.add.reduceat(keep, table.starts[:-1]) if len(keep) else [])])
     return Table(starts.astype(np.int64), table.runtime_cycles[rows], table.dram_bytes[rows], table.energy_j[rows],
                  table.l1_bytes[rows], table.l2_bytes[rows], table.params.iloc[rows].reset_index(drop=True))
+
+
+def fork_workers(jobs: int) -> int:
+    """Processes to run `jobs` independent passes in (each is seconds of single-core numpy): one per CPU this
+    process may use, on Linux, when it has no other thread (a forked child could inherit a lock another thread
+    holds; spawning instead would re-import the caller's main module); else 1, in this process."""
+    if not hasattr(os, "sched_getaffinity") or threading.active_count() > 1:
+        return 1
+    return min(jobs, len(os.sched_getaffinity(0)))
 
 
 def tables_of(layers: Sequence[Layer], machines: dict[tuple, DataflowAccelerator]) -> dict[tuple, Table]:
@@ -176,10 +186,10 @@ class Codesign:
                 if (pes, *setting) not in self._tables:
                     machines.setdefault((pes, *setting), self.design({**seen, "num_pes": pes}))
         passes = list(missing.values())
-        workers = min(len(passes), len(os.sched_getaffinity(0)))
+        workers = fork_workers(len(passes))
         if workers < 2:
             results = [tables_of(self.group_layers, machines) for machines in passes]
-        else:  # one process per CPU: the passes are independent and each is seconds of single-core numpy
+        else:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
                 results = list(pool.map(tables_of, [self.group_layers] * len(passes), passes))
         for tables in results:

@@ -188,3 +188,24 @@ def test_the_docs_resnet50_study_finds_a_front_within_its_budgets(tmp_path):
     assert (pareto["metric_area_mm2"] <= area).all() and (pareto["metric_power_w"] <= power).all()
     assert (pareto["metric_violation_buffer_bytes"] == 0).all()
     assert (tmp_path / "run" / "chosen_codesign" / "accelerator.yaml").exists()
+
+
+def test_passes_fork_only_from_a_process_without_other_threads():
+    """A forked child inherits every lock, held by whichever thread held it: with another thread running, the
+    co-design passes stay in this process. (That the pool's tables equal one-at-a-time ones is
+    test_batch_equals_one_at_a_time_and_memo_is_consistent: its batch holds two PE counts, its designs alone one.)"""
+    import os
+    import threading
+
+    from dse.search.codesign import fork_workers
+
+    assert 1 <= fork_workers(8) <= len(os.sched_getaffinity(0))
+    assert fork_workers(1) == 1
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert fork_workers(8) == 1
+    finally:
+        stop.set()
+        other.join()
