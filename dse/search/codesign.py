@@ -223,7 +223,7 @@ class Codesign:
                     stream_j: np.ndarray) -> list[tuple[np.ndarray, float]]:
         """`_choose` without the memo: every design's table rows side by side, the choice in one call."""
         groups = len(self.counts)
-        sizes = np.array([len(table.mappings) for table in tables])
+        sizes = np.array([len(table.params) for table in tables])
         offsets = np.cumsum(sizes) - sizes
         column = lambda name: np.concatenate([getattr(table, name) for table in tables])  # noqa: E731
         per_row = lambda key: np.repeat([float(d[key]) for d in designs], sizes)  # noqa: E731
