@@ -126,6 +126,21 @@ def tables_of(layers: Sequence[Layer], machines: dict[tuple, DataflowAccelerator
     return tables
 
 
+def build_tables(jobs: Sequence[tuple["Codesign", list[dict]]]) -> None:
+    """The missing tables of co-designs, each with the designs it is about to evaluate: every pass of all of them
+    in one pool (fork_workers), so one template's heavy passes share the CPUs with another's light ones."""
+    passes = [(codesign, machines) for codesign, designs in jobs for machines in codesign._missing(designs)]
+    layers, machines = [codesign.group_layers for codesign, _ in passes], [m for _, m in passes]
+    workers = fork_workers(len(passes))
+    if workers < 2:
+        results = list(map(tables_of, layers, machines))
+    else:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(tables_of, layers, machines))
+    for (codesign, _), tables in zip(passes, results):
+        codesign._tables.update(tables)
+
+
 class Codesign:
     """Evaluates designs of one template for one workload; tables and choices are kept across calls."""
 
@@ -168,10 +183,13 @@ class Codesign:
         return (int(d["num_pes"]), *(float(d[name]) for name in self._delay_names()))
 
     def _build(self, designs: list[dict]) -> None:
-        """Analyse every missing machine's table. The machines of one PE count share one vector pass in which the
-        delay settings only add delays (dse.cost.dataflow.vectorized.machine_axis), so a pass also takes the
-        settings seen so far on other PE counts (up to MAX_DELAY_SETTINGS), which a study samples there too: a
-        later pass for one of them would redo the whole analysis."""
+        build_tables([(self, designs)])
+
+    def _missing(self, designs: list[dict]) -> list[dict[tuple, DataflowAccelerator]]:
+        """The vector passes the designs' missing tables need: per PE count, its machines (key -> design). The
+        delay settings of one PE count only add delays to a pass (dse.cost.dataflow.vectorized.machine_axis), so a
+        pass also takes the settings seen so far on other PE counts (up to MAX_DELAY_SETTINGS), which a study
+        samples there too: a later pass for one of them would redo the whole analysis."""
         for d in designs:
             self._settings.setdefault(self._machine(d)[1:], d)
         missing: dict[int, dict[tuple, DataflowAccelerator]] = {}
@@ -185,15 +203,7 @@ class Codesign:
                     break
                 if (pes, *setting) not in self._tables:
                     machines.setdefault((pes, *setting), self.design({**seen, "num_pes": pes}))
-        passes = list(missing.values())
-        workers = fork_workers(len(passes))
-        if workers < 2:
-            results = [tables_of(self.group_layers, machines) for machines in passes]
-        else:
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                results = list(pool.map(tables_of, [self.group_layers] * len(passes), passes))
-        for tables in results:
-            self._tables.update(tables)
+        return list(missing.values())
 
     def design(self, d: dict) -> DataflowAccelerator:
         """The template with the design's numbers."""

@@ -20,7 +20,7 @@ import pandas as pd
 from dse.explore.problems import Problem
 from dse.hw.dataflow import DESIGN_RANGES, DataflowAccelerator, check_design, load_accelerator, write_accelerator
 from dse.hw.tech import DEFAULT_PRECISION, PRECISIONS, load_tech
-from dse.search.codesign import DESIGN, Codesign
+from dse.search.codesign import DESIGN, Codesign, build_tables
 from dse.workload.graph import Workload
 from dse.inputs import MAX_BATCH, Range, flag, known, one_of, optional, real_in, whole, whole_in
 from dse.search.objectives import OBJECTIVES
@@ -81,10 +81,10 @@ class DataflowAcceleratorProblem(Problem):
         return numbers
 
     def evaluate(self, points: list[dict[str, Any]]) -> pd.DataFrame:
-        frames = []
-        for codesign, where in self._by_workload(points):
-            designs = [self.design_numbers(points[i], codesign.template) for i in where]
-            frames.append(codesign.evaluate(designs).set_index(pd.Index(where)))
+        groups = [(codesign, where, [self.design_numbers(points[i], codesign.template) for i in where])
+                  for codesign, where in self._by_workload(points)]
+        build_tables([(codesign, designs) for codesign, _, designs in groups])  # every template's passes at once
+        frames = [codesign.evaluate(designs).set_index(pd.Index(where)) for codesign, where, designs in groups]
         return pd.concat(frames).sort_index()
 
     def _by_workload(self, points: list[dict[str, Any]]) -> Iterator[tuple[Codesign, list[int]]]:
