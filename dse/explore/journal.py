@@ -24,9 +24,11 @@ class _BatchedBackend(BaseJournalBackend):
     """A journal file whose appends are held back while a batch is open (one writer: the batched runner)."""
 
     def __init__(self, path: Path) -> None:
+        self._path = path
         self._file = JournalFileBackend(str(path))
         self._pending: list[dict[str, Any]] | None = None
         self._in_file = 0  # logs known to be in the file
+        self._flushed_size = -1  # the file's size in bytes right after this backend's last batch was written
 
     def read_logs(self, log_number_from: int) -> list[dict[str, Any]]:
         if self._pending is None:
@@ -44,7 +46,8 @@ class _BatchedBackend(BaseJournalBackend):
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        self._in_file += len(list(self._file.read_logs(self._in_file)))  # anything written since the last read
+        if self._path.stat().st_size != self._flushed_size:  # written since the last batch: count what was added
+            self._in_file += len(list(self._file.read_logs(self._in_file)))
         self._pending = []
         try:
             yield
@@ -52,6 +55,10 @@ class _BatchedBackend(BaseJournalBackend):
             pending, self._pending = self._pending, None
             if pending:
                 self._file.append_logs(pending)
+                # the batch's logs are the file's last ones: counted, not read back and parsed (which took 5% of a
+                # dataflow-accelerator trial after the model's warm-up)
+                self._in_file += len(pending)
+                self._flushed_size = self._path.stat().st_size
 
 
 class BatchedJournalStorage(optuna.storages.JournalStorage):
