@@ -32,7 +32,6 @@ from pymoo.core.repair import Repair
 from pymoo.core.termination import NoTermination
 from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
-from pymoo.problems.static import StaticProblem
 
 MATINGS_PER_ASK = 5
 """How many rounds of mating (and then of random draws) an `ask` spends looking for designs not yet proposed.
@@ -47,16 +46,19 @@ class Encoding:
         self.fixed = {name: _only_value(d) for name, d in sweep.items() if d.single()}
         self.names = [name for name, d in sweep.items() if not d.single()]
         self.dists = [sweep[name] for name in self.names]
-        self.discrete = np.array([_index_of(d) is not None for d in self.dists], dtype=bool)
+        self.values = [_index_of(d) for d in self.dists]  # listed once, not per design decoded
+        self.discrete = np.array([v is not None for v in self.values], dtype=bool)
         bounds = [_bounds(d) for d in self.dists]
         self.low = np.array([b[0] for b in bounds], dtype=float)
         self.high = np.array([b[1] for b in bounds], dtype=float)
 
     def decode(self, rows: np.ndarray) -> list[dict[str, Any]]:
-        return [{**self.fixed, **{n: _value(d, x) for n, d, x in zip(self.names, self.dists, row)}} for row in rows]
+        named = list(zip(self.names, self.dists, self.values))
+        return [{**self.fixed, **{n: _value(d, v, x) for (n, d, v), x in zip(named, row)}} for row in rows]
 
     def encode(self, params: dict[str, Any]) -> np.ndarray:
-        return np.array([_coordinate(d, params[n]) for n, d in zip(self.names, self.dists)], dtype=float)
+        return np.array([_coordinate(d, v, params[n]) for n, d, v in zip(self.names, self.dists, self.values)],
+                        dtype=float)
 
 
 def _index_of(dist: BaseDistribution) -> list | None:
@@ -78,16 +80,16 @@ def _bounds(dist: BaseDistribution) -> tuple[float, float]:
     return (math.log(dist.low), math.log(dist.high)) if dist.log else (dist.low, dist.high)
 
 
-def _value(dist: BaseDistribution, x: float) -> Any:
-    values = _index_of(dist)
+def _value(dist: BaseDistribution, values: list | None, x: float) -> Any:
+    """The parameter at coordinate x; `values` is `_index_of(dist)`."""
     if values is not None:
         return values[int(np.clip(np.rint(x), 0, len(values) - 1))]
     value = math.exp(x) if dist.log else float(x)
     return min(max(value, dist.low), dist.high)
 
 
-def _coordinate(dist: BaseDistribution, value: Any) -> float:
-    values = _index_of(dist)
+def _coordinate(dist: BaseDistribution, values: list | None, value: Any) -> float:
+    """The coordinate of a parameter value; `values` is `_index_of(dist)`."""
     if values is not None:
         return float(values.index(value))
     return math.log(value) if dist.log else float(value)
@@ -95,6 +97,18 @@ def _coordinate(dist: BaseDistribution, value: Any) -> float:
 
 def _only_value(dist: BaseDistribution) -> Any:
     return dist.choices[0] if isinstance(dist, CategoricalDistribution) else dist.low
+
+
+class _Told(Problem):
+    """The sweep's box, whose evaluation is the values last told: what pymoo's StaticProblem does, without its deep
+    copy of the problem on every tell."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.told: dict[str, np.ndarray] = {}
+
+    def _evaluate(self, x, out, *args, **kwargs):
+        out.update(self.told)
 
 
 class _RoundDiscrete(Repair):
@@ -149,8 +163,8 @@ class Generations:
         self._exhausted = False
         if not self.encoding.names:
             return  # one design: asked once, nothing to evolve
-        self._problem = Problem(n_var=len(self.encoding.names), n_obj=len(directions), n_ieq_constr=1,
-                                xl=self.encoding.low, xu=self.encoding.high)
+        self._problem = _Told(n_var=len(self.encoding.names), n_obj=len(directions), n_ieq_constr=1,
+                              xl=self.encoding.low, xu=self.encoding.high)
         self._proposed = _NeverProposed()
         self._repair = _RoundDiscrete(self.encoding.discrete, self.encoding.high)
         # pymoo's recipe for integer variables (its "Integer Variables" guide): SBX and PM with eta 3, so a mutation
@@ -199,7 +213,8 @@ class Generations:
         told = Population.new("X", np.array([self.encoding.encode(p) for p in params]))
         objectives = np.asarray(values, dtype=float) * self._sign
         violation = np.asarray(violations, dtype=float).reshape(-1, 1)
-        Evaluator().eval(StaticProblem(self._problem, F=objectives, G=violation), told)
+        self._problem.told = {"F": objectives, "G": violation}
+        Evaluator().eval(self._problem, told)
         self._algorithm.tell(infills=told)
 
 
