@@ -19,7 +19,7 @@ from dse.cost.dataflow.problem import has_mac_form, problem
 from dse.hw.dataflow import load_accelerator
 from dse.resources import accelerators
 from dse.search.dataflow_mapping import fits, search, space
-from dse.search.network_mapping import OBJECTIVES, choose, choose_grouped, lower_hull, pareto
+from dse.search.network_mapping import OBJECTIVES, choose, choose_grouped, lower_hull, pareto, pareto_groups
 from dse.workload import build
 
 
@@ -28,6 +28,16 @@ def test_pareto_keeps_non_dominated_points_in_ascending_seconds() -> None:
     seconds = np.array([2.0, 3.0, 1.0, 2.0, 4.0, 1.0, 5.0])
     energy = np.array([6.0, 5.0, 9.0, 5.0, 1.0, 9.0, 1.0])
     assert pareto(seconds, energy).tolist() == [2, 3, 4]
+
+
+@pytest.mark.parametrize("second", [1, 2**57], ids=["packed key", "lexsort"])  # 2**57 x 8 x 8 > int64
+def test_pareto_groups_is_each_groups_pareto(second: int) -> None:
+    """Two groups holding the points above, the second numbered 1 (one packed int64 sort key) or 2**57 (too large
+    to pack, sorted by lexsort): each keeps the same three points, listed group by group."""
+    seconds = np.tile([2.0, 3.0, 1.0, 2.0, 4.0, 1.0, 5.0], 2)
+    energy = np.tile([6.0, 5.0, 9.0, 5.0, 1.0, 9.0, 1.0], 2)
+    group = np.repeat(np.array([0, second], dtype=np.int64), 7)
+    assert pareto_groups(group, seconds, energy).tolist() == [2, 3, 4, 9, 10, 11]
 
 
 def test_lower_hull_drops_points_above_the_chord_and_on_it() -> None:
