@@ -53,8 +53,8 @@ class Encoding:
         self.high = np.array([b[1] for b in bounds], dtype=float)
 
     def decode(self, rows: np.ndarray) -> list[dict[str, Any]]:
-        named = list(zip(self.names, self.dists, self.values))
-        return [{**self.fixed, **{n: _value(d, v, x) for (n, d, v), x in zip(named, row)}} for row in rows]
+        columns = [_column(d, v, rows[:, j]) for j, (d, v) in enumerate(zip(self.dists, self.values))]
+        return [{**self.fixed, **dict(zip(self.names, point))} for point in zip(*columns)]
 
     def encode(self, params: dict[str, Any]) -> np.ndarray:
         return np.array([_coordinate(d, v, params[n]) for n, d, v in zip(self.names, self.dists, self.values)],
@@ -80,12 +80,11 @@ def _bounds(dist: BaseDistribution) -> tuple[float, float]:
     return (math.log(dist.low), math.log(dist.high)) if dist.log else (dist.low, dist.high)
 
 
-def _value(dist: BaseDistribution, values: list | None, x: float) -> Any:
-    """The parameter at coordinate x; `values` is `_index_of(dist)`."""
+def _column(dist: BaseDistribution, values: list | None, xs: np.ndarray) -> list:
+    """The parameter at each coordinate of `xs`; `values` is `_index_of(dist)`."""
     if values is not None:
-        return values[int(np.clip(np.rint(x), 0, len(values) - 1))]
-    value = math.exp(x) if dist.log else float(x)
-    return min(max(value, dist.low), dist.high)
+        return [values[i] for i in np.clip(np.rint(xs), 0, len(values) - 1).astype(np.int64)]
+    return [min(max(math.exp(x) if dist.log else float(x), dist.low), dist.high) for x in xs]
 
 
 def _coordinate(dist: BaseDistribution, values: list | None, value: Any) -> float:
@@ -147,9 +146,8 @@ class _NeverProposed(DuplicateElimination):
 
 
 def _keys(pop: Population) -> list[bytes]:
-    if len(pop) == 0:
-        return []
-    return [row.tobytes() for row in np.asarray(pop.get("X"), dtype=float).reshape(len(pop), -1)]
+    """Each design's coordinates as bytes; read from each individual (pymoo's `pop.get("X")` costs twice as much)."""
+    return [np.asarray(individual.X, dtype=float).tobytes() for individual in pop]
 
 
 class Generations:
