@@ -294,7 +294,9 @@ class Codesign:
                  "leakage_power_w": hw.leakage_power_w, "energy_static_j": static}
         frame.update({k.replace("_m2", "_mm2"): v * 1e6 for k, v in hw.extra.items()})
         frame["violation_buffer_bytes"] = overflow + stream_over
-        return pd.DataFrame(frame)
+        # one float block: a frame built column by column took a quarter of this method's time per batch
+        columns = np.column_stack([np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in frame.values()])
+        return pd.DataFrame(columns, columns=list(frame))
 
     def _designs(self, designs: list[dict]) -> DataflowAccelerator:
         """The template with each design number an array over `designs`."""
