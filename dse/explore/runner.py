@@ -146,9 +146,12 @@ def evaluate_points(problem: Problem, spec: StudySpec, params: list[dict[str, An
     """Objective values, constraint values and all metrics for each point, ready to become trials. Every metric
     is finite and non-negative (the `violation_*` columns finite), else a ModelError names the problem and point."""
     frame = problem.evaluate([{**problem.fixed, **p} for p in params])
+    names = list(frame.columns)
+    # column by column: Series.tolist gives the Python numbers to_dict(orient="records") gives, ~8x faster
+    rows = zip(*(frame[name].tolist() for name in names))
     results = []
-    for point, row in zip(params, frame.to_dict(orient="records")):
-        metrics = {k: _plain(v) for k, v in row.items()}
+    for point, row in zip(params, rows):
+        metrics = {k: _plain(v) for k, v in zip(names, row)}
         _check_row(spec, point, metrics)
         constraints = {k[len("violation_"):]: float(v) for k, v in metrics.items() if k.startswith("violation_")}
         for c in spec.constraints:
