@@ -45,7 +45,7 @@ from dse.errors import Infeasible, InputError
 from dse.hw.dataflow import DataflowAccelerator
 from dse.hw.tech import TechNode
 from dse.search.dataflow_mapping import space_table
-from dse.search.network_mapping import OBJECTIVES, choose_grouped
+from dse.search.network_mapping import OBJECTIVES, choose_grouped, inside_extremes
 from dse.workload.layer import Layer
 
 #: The design numbers a co-design point sets (the rest comes from the template).
@@ -243,7 +243,10 @@ class Codesign:
                 + np.maximum(column("l2_bytes") - per_row("l2_bytes"), 0))
         starts = np.concatenate([table.starts[:-1] + offset for table, offset in zip(tables, offsets)])
         least = np.minimum.reduceat(over, starts)  # 0 where some mapping of the layer fits
-        pool = np.flatnonzero(over == np.repeat(least, np.diff(np.append(starts, len(over)))))
+        layer = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(over))))  # (design, layer) per row
+        pool = np.flatnonzero(over == least[layer])
+        heads = np.flatnonzero(np.append(True, layer[pool][1:] != layer[pool][:-1]))
+        pool = pool[inside_extremes(heads, cycles[pool], column("energy_j")[pool])]  # the same choice, 10x fewer rows
         network = np.repeat(np.arange(len(tables)), sizes)
         # the streamed layers, whose cost no mapping changes, join as one more group with one candidate
         clocks = np.array([float(d["clock_hz"]) for d in designs])

@@ -74,6 +74,20 @@ def pareto_groups(group: np.ndarray, seconds: np.ndarray, energy_j: np.ndarray) 
     return order[key < lowest_before]
 
 
+def inside_extremes(starts: np.ndarray, seconds: np.ndarray, energy_j: np.ndarray) -> np.ndarray:
+    """Mask of the rows (groups contiguous, each beginning at its entry of `starts`) that neither extreme point of
+    their group beats: no more energy than its fastest point (least energy among the least seconds) and no more
+    seconds than its most frugal point. A row outside is dominated by an extreme, so the mask keeps every group's
+    Pareto set and each of its points' duplicates; segmented minima, no sort. On the co-design's candidates it
+    leaves ~10% of the rows for `pareto_groups` to sort."""
+    seconds, energy_j = np.asarray(seconds, dtype=float), np.asarray(energy_j, dtype=float)
+    sizes = np.diff(np.append(starts, len(seconds)))
+    least = lambda values: np.repeat(np.minimum.reduceat(values, starts), sizes)  # noqa: E731
+    fastest_energy = least(np.where(seconds == least(seconds), energy_j, np.inf))
+    frugal_seconds = least(np.where(energy_j == least(energy_j), seconds, np.inf))
+    return (energy_j <= fastest_energy) & (seconds <= frugal_seconds)
+
+
 def lower_hull(seconds: np.ndarray, energy_j: np.ndarray) -> np.ndarray:
     """Positions (ascending) of the points of a Pareto front (ascending seconds, descending energy) that are
     vertices of its lower-left convex hull."""

@@ -19,7 +19,8 @@ from dse.cost.dataflow.problem import has_mac_form, problem
 from dse.hw.dataflow import load_accelerator
 from dse.resources import accelerators
 from dse.search.dataflow_mapping import fits, search, space
-from dse.search.network_mapping import OBJECTIVES, choose, choose_grouped, lower_hull, pareto, pareto_groups
+from dse.search.network_mapping import (OBJECTIVES, choose, choose_grouped, inside_extremes, lower_hull, pareto,
+                                        pareto_groups)
 from dse.workload import build
 
 
@@ -38,6 +39,25 @@ def test_pareto_groups_is_each_groups_pareto(second: int) -> None:
     energy = np.tile([6.0, 5.0, 9.0, 5.0, 1.0, 9.0, 1.0], 2)
     group = np.repeat(np.array([0, second], dtype=np.int64), 7)
     assert pareto_groups(group, seconds, energy).tolist() == [2, 3, 4, 9, 10, 11]
+
+
+def test_inside_extremes_drops_only_points_an_extreme_beats() -> None:
+    """Group 0: (1, 9) and (4, 1) are its extremes; (5, 2) has more seconds than (4, 1), (2, 10) more energy than
+    (1, 9); the rest lie within, dominated or not. Group 1, a single point, is kept."""
+    seconds = np.array([2.0, 1.0, 5.0, 2.0, 4.0, 3.0, 7.0])
+    energy = np.array([10.0, 9.0, 2.0, 5.0, 1.0, 6.0, 7.0])
+    assert inside_extremes(np.array([0, 6]), seconds, energy).tolist() == [False, True, False, True, True, True, True]
+
+
+def test_inside_extremes_keeps_every_pareto_point_and_its_duplicates() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        sizes = rng.integers(1, 9, int(rng.integers(1, 6)))
+        group = np.repeat(np.arange(len(sizes)), sizes)
+        seconds, energy = rng.integers(1, 5, (2, len(group))).astype(float)  # small integers: many ties
+        kept = np.flatnonzero(inside_extremes(np.cumsum(sizes) - sizes, seconds, energy))
+        assert kept[pareto_groups(group[kept], seconds[kept], energy[kept])].tolist() == \
+            pareto_groups(group, seconds, energy).tolist()
 
 
 def test_lower_hull_drops_points_above_the_chord_and_on_it() -> None:
