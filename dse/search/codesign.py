@@ -243,17 +243,18 @@ class Codesign:
                 + np.maximum(column("l2_bytes") - per_row("l2_bytes"), 0))
         starts = np.concatenate([table.starts[:-1] + offset for table, offset in zip(tables, offsets)])
         least = np.minimum.reduceat(over, starts)  # 0 where some mapping of the layer fits
-        layer = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(over))))  # (design, layer) per row
+        # per row: design x groups + layer (every table has each layer's rows)
+        layer = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(over))))
         pool = np.flatnonzero(over == least[layer])
+        energy = column("energy_j")
         heads = np.flatnonzero(np.append(True, layer[pool][1:] != layer[pool][:-1]))
-        pool = pool[inside_extremes(heads, cycles[pool], column("energy_j")[pool])]  # the same choice, 10x fewer rows
-        network = np.repeat(np.arange(len(tables)), sizes)
+        pool = pool[inside_extremes(heads, cycles[pool], energy[pool])]  # the same choice, 10x fewer rows
         # the streamed layers, whose cost no mapping changes, join as one more group with one candidate
         clocks = np.array([float(d["clock_hz"]) for d in designs])
-        chosen = choose_grouped(np.append(network[pool], np.arange(len(tables))),
-                                np.append(column("group")[pool], np.full(len(tables), groups)),
+        chosen = choose_grouped(np.append(layer[pool] // groups, np.arange(len(tables))),
+                                np.append(layer[pool] % groups, np.full(len(tables), groups)),
                                 np.append(cycles[pool].astype(float), stream_s * clocks),
-                                np.append(column("energy_j")[pool], stream_j), [*self.counts, 1], self.objective)
+                                np.append(energy[pool], stream_j), [*self.counts, 1], self.objective)
         rows = pool[chosen[:, :groups]] - offsets[:, None]
         overflow = least.reshape(len(tables), groups).sum(axis=1)
         return [(r, float(o)) for r, o in zip(rows, overflow)]
