@@ -214,20 +214,39 @@ class Codesign:
                 stream_j: np.ndarray) -> list[tuple[np.ndarray, float]]:
         """(row chosen per distinct MAC layer, buffer overflow in bytes) for each design (with its table, its table
         not empty) whose streamed layers take stream_s seconds and stream_j joules. The choices not yet memoised
-        are made in one `choose_grouped` call, each design a network."""
-        keys = [(id(table), int(np.searchsorted(table.l1_levels, float(d["l1_bytes"]), side="right")),
-                 int(np.searchsorted(table.l2_levels, float(d["l2_bytes"]), side="right")),
-                 float(d["offchip_bw_bytes_per_s"]) / float(d["clock_hz"]), self.objective)
-                for d, table in zip(designs, tables)]
+        are made in one `choose_grouped` call, each design a network. They are memoised on which buffer-size levels
+        a design reaches, which decides the rows that fit: enough while every layer has a row that fits. When some
+        layer has none, the overflow and the least-overflowing rows depend on the exact sizes, so such a design's
+        choice is memoised on them too."""
+        levels = [(id(table), int(np.searchsorted(table.l1_levels, float(d["l1_bytes"]), side="right")),
+                   int(np.searchsorted(table.l2_levels, float(d["l2_bytes"]), side="right")),
+                   float(d["offchip_bw_bytes_per_s"]) / float(d["clock_hz"]), self.objective)
+                  for d, table in zip(designs, tables)]
+        self._memoise(levels, designs, tables, stream_s, stream_j)
+        keys = [self._exact(key, d) if self._choices[key][1] > 0 else key for key, d in zip(levels, designs)]
+        self._memoise(keys, designs, tables, stream_s, stream_j)
+        return [self._choices[key] for key in keys]
+
+    @staticmethod
+    def _exact(key: tuple, d: dict) -> tuple:
+        return (*key, float(d["l1_bytes"]), float(d["l2_bytes"]))
+
+    def _memoise(self, keys: list[tuple], designs: list[dict], tables: list[Table], stream_s: np.ndarray,
+                 stream_j: np.ndarray) -> None:
+        """Make the choices of the keys not yet memoised, each for its first design, in one call; an overflowing
+        choice is also kept under its design's exact sizes."""
         todo: dict[tuple, int] = {}  # a missing key -> its first design
         for i, key in enumerate(keys):
             if key not in self._choices:
                 todo.setdefault(key, i)
-        if todo:
-            at = list(todo.values())
-            made = self._choose_now([designs[i] for i in at], [tables[i] for i in at], stream_s[at], stream_j[at])
-            self._choices.update(zip(todo, made))
-        return [self._choices[key] for key in keys]
+        if not todo:
+            return
+        at = list(todo.values())
+        made = self._choose_now([designs[i] for i in at], [tables[i] for i in at], stream_s[at], stream_j[at])
+        for (key, i), choice in zip(todo.items(), made):
+            self._choices[key] = choice
+            if choice[1] > 0:
+                self._choices.setdefault(self._exact(key, designs[i]), choice)
 
     def _choose_now(self, designs: list[dict], tables: list[Table], stream_s: np.ndarray,
                     stream_j: np.ndarray) -> list[tuple[np.ndarray, float]]:

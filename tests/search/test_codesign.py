@@ -95,6 +95,19 @@ def test_buffers_that_hold_no_mapping_are_infeasible():
     assert roomy["area_mm2"] > row["area_mm2"]
 
 
+def test_an_infeasible_designs_overflow_does_not_depend_on_what_came_before():
+    """Both L1 sizes are below every mapping's need (the same buffer-size levels), so neither design fits; the
+    least overflow still depends on the exact size, and a design evaluated after the other gets its own."""
+    problem, p = problem_and_point("eyeriss", l1_bytes=6)
+    problem.evaluate([p])
+    after = problem.evaluate([{**p, "l1_bytes": 12}]).iloc[0]["violation_buffer_bytes"]
+    fresh_problem, q = problem_and_point("eyeriss", l1_bytes=12)
+    fresh = fresh_problem.evaluate([q]).iloc[0]["violation_buffer_bytes"]
+    together = problem_and_point("eyeriss")[0].evaluate([p, q])["violation_buffer_bytes"].tolist()
+    assert after == fresh == together[1] > 0
+    assert together[0] > together[1]
+
+
 def test_batch_equals_one_at_a_time_and_memo_is_consistent():
     """A batch, and the same designs one at a time in reverse order (whose tables are then built with the NoC
     settings seen before, in other vector passes), give the same numbers."""
