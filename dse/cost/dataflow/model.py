@@ -277,7 +277,7 @@ def _evaluate(items: list[tuple[Layer, Table, np.ndarray]], designs: list[Datafl
         if layer.elem_bytes not in machines:
             machines[layer.elem_bytes] = [design.machine(layer.elem_bytes) for design in designs]
         prototype = _as_maestro(prob, designs[0], flow, layer.name)
-        numbers = np.tile(fill(prototype, columns, rows.shape[1]), (len(designs), 1))
+        numbers = fill(prototype, columns, rows.shape[1])  # the same on every design (Part: row i % mappings)
         parts.append(Part(prototype, machines[layer.elem_bytes], numbers, np.arange(done, done + rows.size),
                           which=_design_of(rows)))
         mac.append((layer, rows))

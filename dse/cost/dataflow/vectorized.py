@@ -111,7 +111,8 @@ def fill(layer: MaestroLayer, columns: Mapping[str, np.ndarray], rows: int) -> n
 class Part:
     """Rows of one structure: a layer of that structure (its name and source name the rows in error messages
     unless `layers` gives each row's own layer), the rows' numbers (split() order), their output positions, and the
-    machine they run on: `hw`, or with `which` (row -> index) one of the machines `hw` lists."""
+    machine they run on: `hw`, or with `which` (row -> index) one of the machines `hw` lists. Row i's numbers are
+    numbers[i % len(numbers)]: the same mappings on several machines give them once, not once per machine."""
 
     layer: MaestroLayer
     hw: Hardware | Sequence[Hardware]
@@ -121,7 +122,7 @@ class Part:
     which: np.ndarray | None = None
 
     def row_layer(self, i: int) -> MaestroLayer:
-        return self.layers[i] if self.layers is not None else unstack(self.layer, self.numbers[i])
+        return self.layers[i] if self.layers is not None else unstack(self.layer, self.numbers[i % len(self.numbers)])
 
     def machines(self) -> tuple[list[Hardware], np.ndarray]:
         """(machines, each row's index among them)."""
@@ -195,10 +196,12 @@ def metrics_parts(parts: Sequence[Part], n: int, compat: str = "fixed", energy: 
             which.append(ids[local_which])
         machines = list(index)
         which = np.concatenate(which)[order]
-        numbers = np.concatenate([p.numbers for p in members])[order]
+        numbers = np.concatenate([p.numbers for p in members])
+        starts = np.cumsum([len(p.numbers) for p in members]) - [len(p.numbers) for p in members]
         owner = np.repeat(np.arange(len(members)), [len(p.rows) for p in members])[order]
         local = np.concatenate([np.arange(len(p.rows)) for p in members])[order]
-        kinds, kind = distinct_rows(list(numbers.T))  # distinct numbers rows
+        kinds, number_kind = distinct_rows(list(numbers.T))  # distinct numbers rows
+        kind = number_kind[starts[owner] + local % np.array([len(p.numbers) for p in members])[owner]]
         first, inverse = distinct_rows([kind, which])  # distinct (numbers, machine) rows
         values = None
         if len(first) >= min_group:
