@@ -10,7 +10,7 @@ mapping of dse.search.dataflow_mapping.space() (at most 176 per layer here), tim
 the DataFrame: `evaluate_batch` on one mapping dict per row, and `evaluate_sweep` on one table per layer (built from
 the same dicts inside the timing); the network alone (its MAC layers once, default mappings) is the small-batch
 line. Part 5: a hardware sweep, every MAC layer of each network on 128 variants of each accelerator (PE count x
-1/2..4, NoC bandwidth x 1/2..4, off-chip bandwidth x 1/2..4, clock x 1/2 or 1; default mappings) through
+3/4..4, NoC bandwidth x 1/2..4, off-chip bandwidth x 1/2..4, clock x 1/2 or 1; default mappings) through
 `evaluate_designs`, timed from the Layers and designs to the DataFrame. Single process; CPU time from
 time.process_time(); parts 4 and 5 print the median of three runs.
 """
@@ -119,11 +119,12 @@ def main() -> None:
 
 
 def variants(acc) -> list:
-    """128 designs around an accelerator: PEs, NoC and off-chip bandwidth x 1/2, 1, 2, 4; clock x 1/2, 1."""
+    """128 designs around an accelerator: PEs x 3/4, 1, 2, 4 (not 1/2: Eyeriss's 14-column PE set on a 7x7 conv1
+    groups 98 of its 168 PEs); NoC and off-chip bandwidth x 1/2, 1, 2, 4; clock x 1/2, 1."""
     scale = (0.5, 1, 2, 4)
     return [dataclasses.replace(acc, num_pes=int(acc.num_pes * p), noc_bw_bytes_per_cycle=acc.noc_bw_bytes_per_cycle * b,
                                 offchip_bw_bytes_per_s=acc.offchip_bw_bytes_per_s * o, clock_hz=acc.clock_hz * c)
-            for p, b, o, c in itertools.product(scale, scale, scale, (0.5, 1))]
+            for p, b, o, c in itertools.product((0.75, 1, 2, 4), scale, scale, (0.5, 1))]
 
 
 def random_convs(acc, n: int, seed: int = 0) -> list:

@@ -73,33 +73,19 @@ class LevelResult:
     def add(self, key: tuple, value: int) -> None:
         self.counts[key] = self.counts.get(key, 0) + value
 
-    @staticmethod
-    def scatter(parts: list[tuple[np.ndarray, "LevelResult"]], n: int) -> "LevelResult":
-        """One batch result of `n` rows from results on subsets of its rows (0 where no part has a value)."""
-        def merge(values: list) -> np.ndarray:
-            dtype = np.result_type(*[np.asarray(v).dtype for v in values])
-            machines = max((np.shape(v)[:-1] for v in values), key=len)  # (machines,) if any value has that axis
-            out = np.zeros((*machines, n), dtype=dtype)
-            for (sel, _), v in zip(parts, values):
-                out[..., sel] = v
-            return out
-        res = LevelResult()
-        for name in ("runtime", "macs", "avg_active", "peak_bw", "avg_bw", "offchip_bw", "arithmetic_intensity"):
-            setattr(res, name, merge([getattr(p, name) for _, p in parts]))
-        for name in ("counts", "size_req", "delay_avg"):
-            keys = dict.fromkeys(k for _, p in parts for k in getattr(p, name))
-            setattr(res, name, {k: merge([getattr(p, name).get(k, 0) for _, p in parts]) for k in keys})
-        return res
 
-    def take(self, pos: np.ndarray) -> "LevelResult":
-        """The rows `pos` of a batch result."""
-        res = LevelResult()
-        for name in ("runtime", "macs", "avg_active", "spatial_occurrences", "peak_bw", "avg_bw", "offchip_bw",
-                     "arithmetic_intensity"):
-            setattr(res, name, _rows(getattr(self, name), pos))
-        for name in ("counts", "size_req", "delay_avg"):
-            setattr(res, name, {k: _rows(v, pos) for k, v in getattr(self, name).items()})
-        return res
+def _appended(bank: dict, rows: int, more: dict, total: int) -> dict:
+    """A memo bank's columns (`rows` entries each, along the last axis) followed by `more`'s (the other
+    total - rows), 0 where one side lacks a column; a column may carry a machine axis in front."""
+    out = {}
+    for key in dict.fromkeys([*bank, *more]):
+        head, tail = bank.get(key, 0), more.get(key, 0)
+        machines = max(np.shape(head)[:-1], np.shape(tail)[:-1], key=len)
+        column = np.zeros((*machines, total), dtype=np.result_type(np.asarray(head).dtype, np.asarray(tail).dtype))
+        column[..., :rows] = head
+        column[..., rows:] = tail
+        out[key] = column
+    return out
 
 
 class Engine:
@@ -110,7 +96,7 @@ class Engine:
         self.layer, self.hw, self.batch = layer, hw, batch
         self.levels, self.full, self.tensors = build_levels(layer, hw)
         self._memo: dict[tuple, LevelResult] = {}
-        self._bank: dict[tuple, tuple[dict[bytes, int], LevelResult, LevelResult]] = {}
+        self._bank: dict[tuple, tuple[dict[bytes, int], dict, dict]] = {}
         self._classes: dict[int, np.ndarray] = {}
         self.first: LevelResult | None = None
 
@@ -149,7 +135,7 @@ class Engine:
         first, inverse = distinct_rows(cols)
         keys = np.stack([c[first] for c in cols], axis=1).view(np.dtype((np.void, 8 * len(cols)))).ravel().tolist()
         where = (idx, tuple(sorted(dims)))
-        index, bank, firsts = self._bank.get(where, ({}, LevelResult(), LevelResult()))
+        index, bank, firsts = self._bank.get(where, ({}, {}, {}))
         slot = [index.get(k, -1) for k in keys]
         new = [j for j, pos in enumerate(slot) if pos < 0]
         if new:
@@ -157,16 +143,18 @@ class Engine:
             res, res_first = self._with_firsts(idx, {k: (v[reps] if isinstance(v, np.ndarray) else v)
                                                      for k, v in dims.items()}, rows[reps])
             old, total = len(index), len(index) + len(new)
-            bank = LevelResult.scatter([(np.arange(old), bank), (np.arange(old, total), res)], total)
-            firsts = LevelResult.scatter([(np.arange(old), firsts), (np.arange(old, total), res_first)], total)
+            # all the callers read, and all a row seen for the first time records
+            bank = _appended(bank, old, {"runtime": res.runtime, "avg_active": res.avg_active}, total)
+            firsts = _appended(firsts, old, res_first.size_req, total)
             for pos, j in enumerate(new, start=old):
                 index[keys[j]] = slot[j] = pos
             self._bank[where] = (index, bank, firsts)
         picks = np.array(slot, dtype=np.int64)[inverse]
         new_rows = ~self._first_seen[rows]
         if new_rows.any():
-            self._record_first(firsts.take(picks[new_rows]), rows[new_rows])
-        return LevelResult(runtime=_rows(bank.runtime, picks), avg_active=_rows(bank.avg_active, picks))  # all the caller reads
+            seen = picks[new_rows]
+            self._record_first(LevelResult(size_req={k: _rows(v, seen) for k, v in firsts.items()}), rows[new_rows])
+        return LevelResult(runtime=_rows(bank["runtime"], picks), avg_active=_rows(bank["avg_active"], picks))
 
     def _with_firsts(self, idx: int, dims: dict[str, int], rows: np.ndarray) -> tuple[LevelResult, LevelResult]:
         """(result, first): the level's analysis of `rows`, and per row the first analysis completed within it,
@@ -179,7 +167,7 @@ class Engine:
         self.first, self._first_seen = LevelResult(), np.zeros(self.batch, dtype=bool)
         try:
             res = self._analyze(idx, level, dims, rows)
-            collected = self.first.take(rows)
+            collected = LevelResult(size_req={k: _rows(v, rows) for k, v in self.first.size_req.items()})
         finally:
             self.first, self._first_seen = outer
         return res, collected
