@@ -6,7 +6,7 @@ shipped 256-PE machine (MobileNetV2 ships three dataflows). Part 2: the zoo's fo
 generates, 10,000 random conv shapes with random tile sizes under one dataflow template (MAESTRO layers built
 beforehand, not timed), through the vectorized batch (dse.cost.dataflow.vectorized), with one-at-a-time on a
 sample of 300. Part 4: an architect's sweep, every MAC layer of VGG16 / ResNet-50 / MobileNetV2 x every candidate
-mapping of dse.search.dataflow_mapping.space() (at most 176 per layer here), timed from the Layers and mappings to
+mapping of dse.search.dataflow_mapping.space() (up to ~1,000 per layer on Eyeriss), timed from the Layers and mappings to
 the DataFrame: `evaluate_batch` on one mapping dict per row, and `evaluate_sweep` on one table per layer (built from
 the same dicts inside the timing); the network alone (its MAC layers once, default mappings) is the small-batch
 line. Part 5: a hardware sweep, every MAC layer of each network on 128 variants of each accelerator (PE count x
