@@ -41,10 +41,10 @@ from dse.cost.area_power import area_power
 from dse.cost.dataflow.model import Mapping, evaluate_sweep_designs, stream_cost
 from dse.cost.dataflow.offchip import roofline
 from dse.cost.dataflow.problem import has_mac_form, problem
-from dse.errors import Infeasible, InputError
+from dse.errors import InputError
 from dse.hw.dataflow import DataflowAccelerator
 from dse.hw.tech import TechNode
-from dse.search.dataflow_mapping import space_table
+from dse.search.dataflow_mapping import no_mapping_fits, space_table
 from dse.search.network_mapping import OBJECTIVES, choose_grouped, inside_extremes
 from dse.workload.layer import Layer
 
@@ -68,7 +68,6 @@ class Table:
     params: pd.DataFrame  # the mappings: one int column per template parameter
 
     def __post_init__(self) -> None:
-        self.group = np.repeat(np.arange(len(self.starts) - 1), np.diff(self.starts))
         self.l1_levels = np.unique(self.l1_bytes)
         self.l2_levels = np.unique(self.l2_bytes)
 
@@ -107,9 +106,8 @@ def tables_of(layers: Sequence[Layer], machines: dict[tuple, DataflowAccelerator
     accs = list(machines.values())
     spaces = [space_table(layer, accs[0]) for layer in layers]
     for layer, maps in zip(layers, spaces):
-        if not len(maps):  # the template's fixed clusters (Eyeriss's Sz(R) rows) need more PEs than the design has
-            raise Infeasible(f"dataflow-accelerator design: parameter num_pes: no mapping of layer "
-                             f"{layer.name!r} fits {accs[0].num_pes} PEs")
+        if not len(maps):
+            raise no_mapping_fits(layer, accs[0].num_pes, "dataflow-accelerator design: parameter num_pes")
     starts = np.concatenate([[0], np.cumsum([len(maps) for maps in spaces])]).astype(np.int64)
     if not layers:  # a workload without MAC layers
         empty = np.zeros(0)

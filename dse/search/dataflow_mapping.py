@@ -89,6 +89,12 @@ def space_table(layer: Layer, acc: DataflowAccelerator) -> pd.DataFrame:
     return pd.DataFrame({name: col[keep] for name, col in columns.items()}, index=np.arange(int(keep.sum())))
 
 
+def no_mapping_fits(layer: Layer, num_pes: int, where: str) -> Infeasible:
+    """The error of an empty `space`: the template's fixed clusters (Eyeriss's Sz(R) rows) need more PEs than the
+    machine has; `where` names the file field or parameter that sets the PE count."""
+    return Infeasible(f"{where}: no mapping of layer {layer.name!r} fits {num_pes} PEs")
+
+
 def _fixed_cluster_pes(prob: Problem, acc: DataflowAccelerator) -> int:
     """PEs grouped by the template's Cluster directives that are not mapping parameters (Eyeriss's Sz(R) rows)."""
     key, lines = acc.template(prob.type)
@@ -106,9 +112,8 @@ def search(layer: Layer, acc: DataflowAccelerator, objective: str = "edp", exact
         cost = evaluate(layer, acc)
         return MappingResult({}, cost, True, 1, 1, "none", [({}, cost)])
     mappings = space(layer, acc)
-    if not mappings:  # the template's fixed clusters (Eyeriss's Sz(R) rows) need more PEs than the machine has
-        raise Infeasible(f"{acc.path or acc.name}: field num_pes.value: no mapping of layer {layer.name!r} fits "
-                         f"{acc.num_pes} PEs")
+    if not mappings:
+        raise no_mapping_fits(layer, acc.num_pes, f"{acc.path or acc.name}: field num_pes.value")
     if len(mappings) <= exact_limit:
         frame = evaluate_batch([layer] * len(mappings), acc, mappings)
         costs = [Cost(**{k: row[k] for k in Cost.__dataclass_fields__ if k != "extra"}) for row in
